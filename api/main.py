@@ -1,0 +1,36 @@
+"""The FastAPI app: wires routers, error handlers, migrations and the reaper."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.errors import install_handlers
+from api.routes import health, jobs, results
+from shared.db import migrate
+from shared.reaper import start_reaper
+
+logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+
+
+@asynccontextmanager
+async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+    migrate()
+    stop = threading.Event()
+    start_reaper(stop)
+    yield
+    stop.set()
+
+
+app = FastAPI(
+    title="Speedboard",
+    summary="Which image classifier gives the most accuracy for the speed your hardware allows.",
+    lifespan=lifespan,
+)
+install_handlers(app)
+for module in (jobs, results, health):
+    app.include_router(module.router)

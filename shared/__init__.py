@@ -1,0 +1,1 @@
+"""Code shared by the API and the workers. Importing this package loads no ML library."""

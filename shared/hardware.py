@@ -1,0 +1,78 @@
+"""What machine a result was measured on, and with which library versions."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import socket
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+
+def _cpuinfo() -> list[dict[str, str]]:
+    try:
+        text = Path("/proc/cpuinfo").read_text()
+    except OSError:
+        return []
+    blocks = []
+    for block in text.strip().split("\n\n"):
+        entry = {}
+        for line in block.splitlines():
+            key, _, value = line.partition(":")
+            entry[key.strip()] = value.strip()
+        blocks.append(entry)
+    return blocks
+
+
+def logical_cpus() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+@lru_cache
+def physical_cores() -> int:
+    """Cores this process may use, not counting hyper-threads."""
+    info = _cpuinfo()
+    threads_per_core = 1
+    if info and info[0].get("siblings") and info[0].get("cpu cores"):
+        threads_per_core = max(1, int(info[0]["siblings"]) // max(1, int(info[0]["cpu cores"])))
+    return max(1, logical_cpus() // threads_per_core)
+
+
+@lru_cache
+def cpu_model() -> str:
+    info = _cpuinfo()
+    name = info[0].get("model name", "") if info else ""
+    name = re.sub(r"\((R|TM|tm|r)\)|\bCPU\b|@.*$|\d+-Core Processor", " ", name or platform.processor() or "unknown CPU")
+    return " ".join(name.split())
+
+
+def cpu_hardware() -> tuple[str, dict[str, Any]]:
+    """The label results are filtered by (e.g. "Intel Xeon Processor, 2 cores") and the details behind it."""
+    info = _cpuinfo()
+    flags = set(info[0].get("flags", "").split()) if info else set()
+    detail = {
+        "cpu_model": cpu_model(),
+        "physical_cores": physical_cores(),
+        "logical_cpus": logical_cpus(),
+        "isa": sorted(flags & {"avx2", "avx512f", "avx512_bf16", "avx512_fp16", "avx512_vnni", "amx_bf16", "amx_tile"}),
+        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "machine": platform.machine(),
+    }
+    return f"{cpu_model()}, {physical_cores()} cores", detail
+
+
+def host() -> str:
+    return socket.gethostname()
+
+
+def versions(*packages: str) -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for package in packages:
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return found

@@ -1,0 +1,151 @@
+"""A job's life in the database: created, published, claimed, heartbeated, finished, retried, cancelled.
+
+Every transition is a conditional UPDATE, so two processes racing on one job never both win.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from shared.celery_app import publish
+from shared.models import TERMINAL, Job, JobSpec, Result, utcnow
+from shared.settings import get_settings
+
+log = logging.getLogger("speedboard.jobs")
+
+
+class JobNotFound(Exception):
+    pass
+
+
+class JobFinished(Exception):
+    """The job already ended; nothing can change it."""
+
+
+def update_job(session: Session, job_id: str, where: Any, **values: Any) -> bool:
+    values.setdefault("updated_at", utcnow())
+    outcome = session.execute(update(Job).where(col(Job.id) == job_id, where).values(**values))
+    session.commit()
+    return bool(outcome.rowcount)  # type: ignore[attr-defined]
+
+
+def submit_job(session: Session, spec: JobSpec, queue: str) -> Job:
+    """Write the job row, then publish it. If the broker is away the job stays queued, unpublished,
+    and the reaper publishes it once the broker answers: an accepted job is never lost."""
+    job = Job.model_validate(spec.model_dump() | {"queue": queue})
+    session.add(job)
+    session.commit()
+    try:
+        publish_job(session, job)
+    except Exception as error:  # noqa: BLE001  (any broker failure: the reaper retries)
+        log.warning("job %s saved but not yet published: %s", job.id, error)
+    return get_job(session, job.id)
+
+
+def publish_job(session: Session, job: Job) -> None:
+    publish(job.id, job.queue, job.backend)
+    update_job(session, job.id, col(Job.status) == "queued", published_at=utcnow())
+
+
+def get_job(session: Session, job_id: str) -> Job:
+    job = session.get(Job, job_id)
+    if job is None:
+        raise JobNotFound(job_id)
+    session.refresh(job)
+    return job
+
+
+def claim_job(session: Session, job_id: str, worker: str) -> Job | None:
+    """Take the job if it is queued, or running on a lease that expired; None when someone else has it."""
+    now = utcnow()
+    stale = now - timedelta(seconds=get_settings().heartbeat_timeout_s)
+    claimable = (col(Job.status) == "queued") | ((col(Job.status) == "running") & (col(Job.heartbeat_at) < stale))
+    won = update_job(
+        session, job_id, claimable,
+        status="running", worker=worker, attempts=Job.attempts + 1, stage="preparing", progress=0.0,
+        started_at=now, heartbeat_at=now, detail=f"preparing on {worker}",
+    )
+    return get_job(session, job_id) if won else None
+
+
+def heartbeat(session: Session, job_id: str, worker: str, **values: Any) -> str | None:
+    """Refresh the lease (and stage, progress, detail); returns the job's status, None if no longer ours."""
+    mine = (col(Job.worker) == worker) & col(Job.status).in_(("running", "cancelling"))
+    if not update_job(session, job_id, mine, heartbeat_at=utcnow(), **values):
+        return None
+    return get_job(session, job_id).status
+
+
+def finish_succeeded(session: Session, job_id: str, worker: str, result: dict[str, Any]) -> str:
+    """Store the result and end the job in one transaction; a job cancelled meanwhile stores nothing."""
+    job = get_job(session, job_id)
+    if job.worker != worker or job.status not in ("running", "cancelling"):
+        return job.status
+    if job.status == "cancelling":
+        return finish(session, job_id, worker, "cancelled", detail="cancelled while measuring")
+    now = utcnow()
+    session.add(Result.model_validate(result | {"job_id": job_id, "created_at": now}))
+    outcome = session.execute(
+        update(Job)
+        .where(col(Job.id) == job_id, col(Job.worker) == worker, col(Job.status) == "running")
+        .values(status="succeeded", progress=1.0, detail="done", finished_at=now, updated_at=now)
+    )
+    if not outcome.rowcount:  # type: ignore[attr-defined]
+        session.rollback()  # cancelled between the read and the write
+        return finish(session, job_id, worker, "cancelled", detail="cancelled while measuring")
+    session.commit()
+    return "succeeded"
+
+
+def finish(session: Session, job_id: str, worker: str, status: str, **values: Any) -> str:
+    """End a job this worker holds as failed or cancelled."""
+    mine = (col(Job.worker) == worker) & col(Job.status).in_(("running", "cancelling"))
+    update_job(session, job_id, mine, status=status, finished_at=utcnow(), **values)
+    return get_job(session, job_id).status
+
+
+def attempt_lost(session: Session, job: Job, reason: str, expected_status: str = "running") -> str:
+    """An attempt ended without an outcome (the worker died): retry it, or fail after the last attempt."""
+    max_attempts = get_settings().max_attempts
+    guard = (col(Job.status) == expected_status) & (col(Job.attempts) == job.attempts)
+    if job.status == "cancelling":
+        update_job(session, job.id, guard, status="cancelled", finished_at=utcnow(), detail=f"cancelled; {reason}")
+        return "cancelled"
+    if job.attempts >= max_attempts:
+        error = f"gave up after {job.attempts} attempts: {reason}. Try a smaller model or batch size, or a machine with more memory."
+        update_job(session, job.id, guard, status="failed", error=error, finished_at=utcnow(), detail="failed")
+        return "failed"
+    retried = update_job(
+        session, job.id, guard,
+        status="queued", stage=None, progress=0.0, worker=None, heartbeat_at=None, last_failure=reason,
+        detail=f"retrying (attempt {job.attempts} of {max_attempts} lost: {reason})",
+    )
+    if retried:
+        publish_job(session, get_job(session, job.id))
+    return "queued"
+
+
+def cancel_job(session: Session, job_id: str) -> Job:
+    """Queued jobs end at once; running ones turn `cancelling` until their worker stops."""
+    for _ in range(3):  # the job may move between our read and our write; look again
+        job = get_job(session, job_id)
+        if job.status in TERMINAL:
+            raise JobFinished(job.status)
+        if job.status == "cancelling":
+            return job
+        now = utcnow()
+        if update_job(session, job_id, col(Job.status) == "queued", status="cancelled", finished_at=now, detail="cancelled before it started"):
+            return get_job(session, job_id)
+        if update_job(session, job_id, col(Job.status) == "running", status="cancelling", detail="cancelling: the worker stops within seconds"):
+            return get_job(session, job_id)
+    return get_job(session, job_id)
+
+
+def stale_jobs(session: Session, status: str, older_than: datetime) -> list[Job]:
+    query = select(Job).where(col(Job.status) == status, col(Job.heartbeat_at) < older_than)
+    return list(session.exec(query))

@@ -1,0 +1,53 @@
+"""Build a timm model for inference: random weights (never downloaded), eval mode, batch-norm fused."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import timm
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+from shared.benchmark import BenchmarkError
+from shared.fusion import fuse_batchnorm
+
+
+@dataclass
+class PreparedModel:
+    module: torch.nn.Module
+    params_m: float
+    gflops: float
+    input_shape: tuple[int, int, int, int]
+
+
+def create(name: str, input_size: int) -> torch.nn.Module:
+    """timm.create_model with pretrained=False; sizes other than the default go to `img_size` where the model takes one."""
+    try:
+        model = timm.create_model(name, pretrained=False)
+        if model.pretrained_cfg.get("input_size", (3, 224, 224))[-1] != input_size and _needs_img_size(model):
+            model = timm.create_model(name, pretrained=False, img_size=input_size)
+    except Exception as error:  # noqa: BLE001  (any constructor error is the user's to read)
+        raise BenchmarkError(f"timm could not build {name!r} at input size {input_size}: {error}") from error
+    return model.eval()
+
+
+def _needs_img_size(model: torch.nn.Module) -> bool:
+    # Models with fixed position embeddings (ViT, Swin, ...) carry their image size.
+    return hasattr(model, "patch_embed") or "img_size" in getattr(model, "default_cfg", {})
+
+
+def prepare(name: str, input_size: int, batch_size: int) -> PreparedModel:
+    model = create(name, input_size)
+    params_m = sum(p.numel() for p in model.parameters()) / 1e6
+    with torch.no_grad():
+        fused = fuse_batchnorm(model, example_input=torch.zeros(1, 3, input_size, input_size))
+        gflops = count_gflops(fused, input_size)
+    return PreparedModel(fused, params_m, gflops, (batch_size, 3, input_size, input_size))
+
+
+def count_gflops(model: torch.nn.Module, input_size: int) -> float:
+    """GFLOPs per image, counted as 2 x multiply-accumulates (torch's FLOP counter convention)."""
+    counter = FlopCounterMode(display=False)
+    with counter, torch.no_grad():
+        model(torch.zeros(1, 3, input_size, input_size))
+    return counter.get_total_flops() / 1e9

@@ -1,0 +1,53 @@
+"""Which workers are connected, from the heartbeats they write, and what a queued job is waiting for."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, func, select
+
+from shared.models import Job, Worker, utcnow
+from shared.settings import get_settings
+
+
+def announce(session: Session, worker: Worker) -> None:
+    """Insert or refresh this worker's row (an upsert, so restarts and races are harmless)."""
+    values = worker.model_dump()
+    values["last_heartbeat"] = utcnow()
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(Worker).values(**values)
+    statement = statement.on_conflict_do_update(index_elements=["name"], set_={k: v for k, v in values.items() if k not in ("name", "started_at")})
+    session.execute(statement)
+    session.commit()
+
+
+def depart(session: Session, name: str) -> None:
+    worker = session.get(Worker, name)
+    if worker is not None:
+        session.delete(worker)
+        session.commit()
+
+
+def live_workers(session: Session, queue: str | None = None) -> list[Worker]:
+    since = utcnow() - timedelta(seconds=get_settings().worker_live_s)
+    query = select(Worker).where(col(Worker.last_heartbeat) >= since)
+    if queue is not None:
+        query = query.where(col(Worker.queue) == queue)
+    return list(session.exec(query.order_by(col(Worker.name))))
+
+
+def waiting_detail(session: Session, job: Job) -> str:
+    """One sentence on what a queued job waits for, from live heartbeats."""
+    workers = live_workers(session, job.queue)
+    kind = f"{job.backend} worker"
+    if not workers:
+        how = "start one with `make worker`" if job.backend == "cpu" else "start a GPU worker on a machine with a GPU"
+        return f"waiting for a {kind} (none connected; {how})"
+    ahead = session.exec(
+        select(func.count()).select_from(Job).where(
+            col(Job.queue) == job.queue, col(Job.status) == "queued", col(Job.created_at) < job.created_at
+        )
+    ).one()
+    busy = sum(w.state == "busy" for w in workers)
+    return f"waiting for a {kind} ({len(workers)} connected, {busy} busy, {ahead} queued ahead)"

@@ -1,0 +1,160 @@
+"""The worker's side of a job: claim it, run the benchmark process, keep the lease, record the outcome."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from queue import Empty, Queue
+from typing import Any
+
+from sqlmodel import Session
+
+from shared.benchmark import BenchSpec
+from shared.benchmark_process import spec_to_json
+from shared.db import session_scope
+from shared.hardware import physical_cores
+from shared.jobs import attempt_lost, claim_job, finish, finish_succeeded, get_job, heartbeat
+from shared.models import Job
+from shared.settings import get_settings
+
+log = logging.getLogger("speedboard.runner")
+
+CANCEL_GRACE_S = 5.0
+# Where each stage sits in the job's overall progress (0-1).
+STAGE_SPAN = {"preparing": (0.0, 0.05), "converting": (0.05, 0.3), "warming up": (0.3, 0.4), "measuring": (0.4, 1.0)}
+
+
+@dataclass
+class Outcome:
+    kind: str  # result | failed | cancelled | lost
+    payload: Any = None
+
+
+def run_job(job_id: str, worker: str) -> str:
+    """Run one job to its end; returns the job's status afterwards ("skipped" when another holds it)."""
+    with session_scope() as session:
+        job = claim_job(session, job_id, worker)
+        if job is None:
+            log.info("job %s is not claimable (duplicate delivery or already taken)", job_id)
+            return "skipped"
+        outcome = _run_with_host_lock(session, job, worker)
+        return record(session, job, worker, outcome)
+
+
+def _run_with_host_lock(session: Session, job: Job, worker: str) -> Outcome:
+    from shared.host_lock import host_lock
+
+    def still_wanted() -> bool:
+        status = heartbeat(session, job.id, worker, detail="waiting for another benchmark on this machine to finish")
+        return status == "running"
+
+    with host_lock(get_settings().host_lock_path, still_wanted) as acquired:
+        if not acquired:
+            return Outcome("cancelled")
+        return supervise(session, job, worker)
+
+
+def bench_spec(job: Job) -> BenchSpec:
+    return BenchSpec(
+        model=job.model, pretrained_tag=job.pretrained_tag, backend=job.backend, engine=job.engine,
+        precision=job.precision, batch_size=job.batch_size, streams=job.streams or physical_cores(),
+        input_size=job.input_size, duration_s=job.duration_s, cache_dir=get_settings().cache_dir,
+    )
+
+
+def _die_with_parent() -> None:
+    # If the worker itself is killed, its benchmark must not run on and skew the retry's timings.
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _read_events(stream: Any, events: Queue[list[Any] | None]) -> None:
+    for line in stream:
+        try:
+            events.put(json.loads(line))
+        except json.JSONDecodeError:
+            log.warning("benchmark process printed %r", line[:200])
+    events.put(None)
+
+
+def supervise(session: Session, job: Job, worker: str) -> Outcome:
+    """Run the benchmark process, relaying progress and honouring cancellation and the time limit."""
+    settings = get_settings()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.benchmark_process"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, preexec_fn=_die_with_parent,
+        cwd=os.getcwd(),
+    )
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(spec_to_json(bench_spec(job)))
+    process.stdin.close()
+    events: Queue[list[Any] | None] = Queue()
+    threading.Thread(target=_read_events, args=(process.stdout, events), daemon=True).start()
+
+    deadline = time.monotonic() + settings.job_time_limit_s
+    stage, fraction, asked_to_stop = "preparing", 0.0, None
+    outcome: Outcome | None = None
+    while outcome is None:
+        try:
+            event = events.get(timeout=1.0)
+        except Empty:
+            event = []
+        if event is None:  # stdout closed: the process ended without saying how
+            process.wait()
+            outcome = Outcome("lost", describe_exit(process.returncode))
+            break
+        if event and event[0] == "progress":
+            stage, fraction = event[1], event[2]
+        elif event:
+            outcome = Outcome(event[0], event[1] if len(event) > 1 else None)
+            break
+        status = heartbeat(session, job.id, worker, stage=stage, progress=overall_progress(stage, fraction),
+                           detail=f"{stage} on {worker}")
+        now = time.monotonic()
+        if status is None:
+            outcome = Outcome("taken")  # the reaper gave the job to another worker: our run no longer counts
+        elif status == "cancelling" and asked_to_stop is None:
+            process.terminate()
+            asked_to_stop = now
+        elif asked_to_stop is not None and now - asked_to_stop > CANCEL_GRACE_S:
+            outcome = Outcome("cancelled")
+        elif now > deadline:
+            outcome = Outcome("failed", f"exceeded the job time limit of {settings.job_time_limit_s / 60:.0f} min; "
+                                        "use a shorter duration_s or a smaller model")
+    if process.poll() is None:
+        process.kill()
+    process.wait()
+    return outcome
+
+
+def overall_progress(stage: str, fraction: float) -> float:
+    low, high = STAGE_SPAN.get(stage, (0.0, 0.0))
+    return round(low + (high - low) * max(0.0, min(1.0, fraction)), 3)
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        likely = " (likely out of memory)" if name == "SIGKILL" else ""
+        return f"the benchmark process was killed by {name}{likely}"
+    return f"the benchmark process exited with code {returncode} before reporting a result"
+
+
+def record(session: Session, job: Job, worker: str, outcome: Outcome) -> str:
+    if outcome.kind == "result":
+        return finish_succeeded(session, job.id, worker, outcome.payload)
+    if outcome.kind == "failed":
+        return finish(session, job.id, worker, "failed", error=outcome.payload, detail="failed")
+    if outcome.kind == "cancelled":
+        return finish(session, job.id, worker, "cancelled", detail="cancelled while running")
+    if outcome.kind == "lost":
+        log.warning("job %s: %s", job.id, outcome.payload)
+        return attempt_lost(session, get_job(session, job.id), outcome.payload, expected_status=get_job(session, job.id).status)
+    return get_job(session, job.id).status

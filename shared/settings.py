@@ -1,0 +1,60 @@
+"""Settings read from the environment, one place for the API, the workers and the supervisor."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EMBEDDED_BROKER = "filesystem://"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="SPEEDBOARD_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    # DATABASE_URL / BROKER_URL are the names users know; the prefixed names work too.
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "SPEEDBOARD_DATABASE_URL")
+    )
+    broker_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("BROKER_URL", "SPEEDBOARD_BROKER_URL")
+    )
+    max_params_m: float = 1000.0
+    max_attempts: int = 3
+    job_time_limit_s: float = 30 * 60
+    queue_ttl_s: float = 24 * 3600
+    heartbeat_s: float = 10.0
+    heartbeat_timeout_s: float = 60.0
+    redelivery_s: float = 300.0
+    reaper_interval_s: float = 10.0
+    worker_live_s: float = 30.0
+    host_lock_path: Path = Path("/tmp/speedboard-host.lock")
+
+    @property
+    def db_url(self) -> str:
+        url = self.database_url or f"sqlite:///{self.data_dir / 'speedboard.db'}"
+        # A plain postgresql:// URL means psycopg 3, the driver we ship.
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix):]
+        return url
+
+    @property
+    def broker(self) -> str:
+        return self.broker_url or EMBEDDED_BROKER
+
+    @property
+    def broker_dir(self) -> Path:
+        return self.data_dir / "broker"
+
+    @property
+    def cache_dir(self) -> Path:
+        return self.data_dir / "cache"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,122 @@
+"""`make run` and `make worker`: start the API and/or a CPU worker, restart what dies, stop all on Ctrl-C.
+
+    python -m shared.supervisor run      # API on $HOST:$PORT plus one local CPU worker
+    python -m shared.supervisor worker   # a CPU worker alone, against BROKER_URL and DATABASE_URL
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+
+from shared.db import migrate
+from shared.settings import EMBEDDED_BROKER, get_settings
+
+log = logging.getLogger("speedboard.supervisor")
+
+MAX_BACKOFF_S = 30.0
+HEALTHY_AFTER_S = 60.0
+STOP_GRACE_S = 15.0
+
+
+@dataclass
+class Child:
+    name: str
+    argv: list[str]
+    process: subprocess.Popen[bytes] | None = None
+    started: float = 0.0
+    backoff: float = 1.0
+    restart_at: float = field(default=0.0)
+
+    def start(self) -> None:
+        log.info("starting %s: %s", self.name, " ".join(self.argv))
+        self.process = subprocess.Popen(self.argv)
+        self.started = time.monotonic()
+
+    def check(self, now: float) -> None:
+        """Restart the process if it died, backing off when it keeps dying."""
+        if self.process is None:
+            if now >= self.restart_at:
+                self.start()
+            return
+        code = self.process.poll()
+        if code is None:
+            if now - self.started > HEALTHY_AFTER_S:
+                self.backoff = 1.0
+            return
+        how = f"signal {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+        log.warning("%s died (%s); restarting in %.0f s", self.name, how, self.backoff)
+        self.process, self.restart_at = None, now + self.backoff
+        self.backoff = min(MAX_BACKOFF_S, self.backoff * 2)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+
+
+def worker_argv(backend: str = "cpu") -> list[str]:
+    name = f"{backend}-{os.getpid()}@{socket.gethostname()}"
+    return [sys.executable, "-m", "celery", "-A", f"worker_{backend}.tasks", "worker", "-Q", backend,
+            "--pool", "solo", "--concurrency", "1", "-n", name, "--loglevel", "INFO",
+            "--without-gossip", "--without-mingle", "--without-heartbeat"]
+
+
+def api_argv(host: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", "api.main:app", "--host", host, "--port", str(port)]
+
+
+def supervise(children: list[Child]) -> int:
+    stopping = False
+
+    def request_stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    while not stopping:
+        for child in children:
+            child.check(time.monotonic())
+        time.sleep(0.5)
+    log.info("stopping %s", ", ".join(c.name for c in children))
+    for child in children:
+        child.stop()
+    deadline = time.monotonic() + STOP_GRACE_S
+    for child in children:
+        if child.process is None:
+            continue
+        try:
+            child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.process.kill()
+            child.process.wait()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("mode", choices=["run", "worker"])
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
+    settings = get_settings()
+    broker = "embedded (filesystem, under " + str(settings.broker_dir) + ")" if settings.broker == EMBEDDED_BROKER else settings.broker
+    log.info("database: %s | broker: %s", settings.db_url.split("@")[-1], broker)
+    migrate()
+    children = [Child("cpu worker", worker_argv("cpu"))]
+    if args.mode == "run":
+        children.insert(0, Child("api", api_argv(args.host, args.port)))
+        log.info("Speedboard on http://%s:%d  (docs: /docs)", args.host, args.port)
+    return supervise(children)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,74 @@
+"""What every Celery worker does besides running tasks: migrate, announce itself, heartbeat, reap."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from celery import Celery, signals
+
+from shared import runner
+from shared.db import migrate, session_scope
+from shared.models import Worker
+from shared.presence import announce, depart
+from shared.reaper import start_reaper
+from shared.settings import get_settings
+
+log = logging.getLogger("speedboard.worker")
+
+
+class Agent:
+    def __init__(self, backend: str, queue: str, describe_hardware: Any) -> None:
+        self.backend, self.queue, self.describe_hardware = backend, queue, describe_hardware
+        self.name = ""
+        self.job_id: str | None = None
+        self.stop = threading.Event()
+
+    def beat(self) -> None:
+        hardware, _ = self.describe_hardware()
+        from shared.hardware import host
+
+        worker = Worker(
+            name=self.name, backend=self.backend, queue=self.queue, hardware=hardware, host=host(),
+            state="busy" if self.job_id else "idle", job_id=self.job_id,
+        )
+        with session_scope() as session:
+            announce(session, worker)
+
+    def on_ready(self, sender: Any = None, **_: Any) -> None:
+        self.name = sender.hostname
+        migrate()
+        self.beat()
+        threading.Thread(target=self._beat_loop, name="speedboard-presence", daemon=True).start()
+        start_reaper(self.stop)
+        log.info("worker %s ready on queue %s", self.name, self.queue)
+
+    def on_shutdown(self, **_: Any) -> None:
+        self.stop.set()
+        if self.name:
+            with session_scope() as session:
+                depart(session, self.name)
+
+    def _beat_loop(self) -> None:
+        while not self.stop.wait(get_settings().heartbeat_s):
+            try:
+                self.beat()
+            except Exception:  # noqa: BLE001  (database briefly away; the next beat will do)
+                log.exception("presence heartbeat failed")
+
+    def run(self, job_id: str, worker: str) -> str:
+        self.job_id = job_id
+        self.beat()
+        try:
+            return runner.run_job(job_id, worker)
+        finally:
+            self.job_id = None
+            self.beat()
+
+
+def install(app: Celery, backend: str, queue: str, describe_hardware: Any) -> Agent:
+    agent = Agent(backend, queue, describe_hardware)
+    signals.worker_ready.connect(agent.on_ready, weak=False)
+    signals.worker_shutdown.connect(agent.on_shutdown, weak=False)
+    return agent

@@ -1,0 +1,1 @@
+"""The CPU worker: OpenVINO benchmarks, taken from the `cpu` queue."""

@@ -1,0 +1,109 @@
+"""OpenVINO on the CPU, as the seed study ran it: FP16 weights, throughput hint, one stream per core."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import openvino as ov
+
+from shared.benchmark import BenchmarkError, BenchSpec, PreparedEngine, Report
+from shared.hardware import cpu_hardware, versions
+from shared.model_cache import cache_key, cached
+
+PRECISION_HINTS = {"fp32": "f32", "fp16": "f16", "bf16": "bf16"}
+PRECISIONS_READ_BACK = {"f32": "fp32", "f16": "fp16", "bf16": "bf16"}
+
+
+class OpenVinoRunner:
+    """Keeps every infer request busy; inputs are bound once per request, outside the timed loop."""
+
+    def __init__(self, compiled: ov.CompiledModel, requests: int, batch_size: int) -> None:
+        self.batch_size = batch_size
+        self.queue = ov.AsyncInferQueue(compiled, requests)
+        shape = tuple(compiled.input(0).shape)
+        rng = np.random.default_rng(0)
+        for request in self.queue:
+            request.set_input_tensor(ov.Tensor(rng.standard_normal(shape, dtype=np.float32)))
+
+    def run(self, keep_going: Callable[[], bool], completed: Callable[[float, float], None]) -> None:
+        def done(_request: ov.InferRequest, started: float) -> None:
+            end = time.perf_counter()
+            completed(end, end - started)
+
+        self.queue.set_callback(done)
+        while keep_going():
+            self.queue.start_async(userdata=time.perf_counter())  # blocks until a request is free
+        self.queue.wait_all()
+
+
+def convert(spec: BenchSpec, folder: Path) -> dict[str, Any]:
+    """Export the fused torch model to OpenVINO IR with a static input shape; returns the cache metadata."""
+    from shared.model_prep import prepare  # torch and timm only on a cache miss
+
+    started = time.perf_counter()
+    model = prepare(spec.model, spec.input_size, spec.batch_size)
+    try:
+        ir = ov.convert_model(model.module, example_input=np.zeros(model.input_shape, np.float32), input=[model.input_shape])
+    except Exception as error:  # noqa: BLE001
+        raise BenchmarkError(f"OpenVINO could not convert {spec.model}: {str(error).strip()[:500]}") from error
+    ov.save_model(ir, folder / "model.xml", compress_to_fp16=spec.precision != "fp32")
+    return {"params_m": model.params_m, "gflops": model.gflops, "convert_s": time.perf_counter() - started}
+
+
+def ir_path(spec: BenchSpec, report: Report) -> tuple[Path, dict[str, Any], bool]:
+    key = cache_key(
+        model=spec.model, shape=[spec.batch_size, 3, spec.input_size, spec.input_size], precision=spec.precision,
+        versions=versions("openvino", "torch", "timm"),
+    )
+
+    def build(folder: Path) -> dict[str, Any]:
+        report("converting", 0.0)
+        return convert(spec, folder)
+
+    folder, meta, hit = cached(spec.cache_dir / "openvino", key, build)
+    return folder / "model.xml", meta, hit
+
+
+def compile_model(xml: Path, precision: str, streams: int) -> ov.CompiledModel:
+    config = {
+        "PERFORMANCE_HINT": "THROUGHPUT",
+        "NUM_STREAMS": str(streams),
+        "INFERENCE_PRECISION_HINT": PRECISION_HINTS[precision],
+    }
+    return ov.Core().compile_model(str(xml), "CPU", config)
+
+
+def precision_used(compiled: ov.CompiledModel) -> str:
+    """What the CPU plugin really computes in (a CPU without native FP16 runs FP32)."""
+    hint: ov.Type = compiled.get_property("INFERENCE_PRECISION_HINT")
+    return PRECISIONS_READ_BACK[hint.get_type_name()]
+
+
+def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
+    xml, meta, hit = ir_path(spec, report)
+    report("preparing", 0.5)
+    compiled = compile_model(xml, spec.precision, spec.streams)
+    requests = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+    hardware, detail = cpu_hardware()
+    detail["device"] = ov.Core().get_property("CPU", "FULL_DEVICE_NAME")
+    return PreparedEngine(
+        runnable=OpenVinoRunner(compiled, requests, spec.batch_size),
+        streams=int(compiled.get_property("NUM_STREAMS")),
+        precision_used=precision_used(compiled),
+        cache_hit=hit,
+        params_m=meta["params_m"],
+        gflops=meta["gflops"],
+        hardware=hardware,
+        hardware_detail=detail,
+        versions=versions("openvino", "torch", "timm", "numpy"),
+        details={
+            "infer_requests": requests,
+            "threads": int(compiled.get_property("INFERENCE_NUM_THREADS")),
+            "ir": str(xml),
+            "convert_s": meta["convert_s"],
+        },
+    )

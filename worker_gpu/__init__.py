@@ -1,0 +1,1 @@
+"""The GPU worker (TensorRT). Not built yet: GPU jobs wait in the `gpu` queue until it is."""
