@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from shared.hardware import host
 from shared.timing import Runnable, measure
 
 Report = Callable[[str, float], None]
@@ -92,5 +93,6 @@ def run_benchmark(spec: BenchSpec, report: Report, should_stop: Callable[[], boo
         "cache_hit": prepared.cache_hit,
         "hardware": prepared.hardware,
         "hardware_detail": prepared.hardware_detail | {"engine": prepared.details},
+        "host": host(),
         "versions": prepared.versions,
     }

@@ -52,4 +52,8 @@ def get_app() -> Celery:
 
 def publish(job_id: str, queue: str, backend: str) -> None:
     """Send the job to the workers of `queue`; the job row must exist first."""
-    get_app().send_task(TASK_NAMES[backend], args=[job_id], queue=queue)
+    app = get_app()
+    # A connection of its own: inside a worker, the pooled one belongs to the consumer's event loop,
+    # and a publish from the reaper's thread through it can sit unsent until that loop wakes.
+    with app.connection_for_write() as connection:
+        app.send_task(TASK_NAMES[backend], args=[job_id], queue=queue, connection=connection)

@@ -29,7 +29,9 @@ class JobFinished(Exception):
 
 def update_job(session: Session, job_id: str, where: Any, **values: Any) -> bool:
     values.setdefault("updated_at", utcnow())
-    outcome = session.execute(update(Job).where(col(Job.id) == job_id, where).values(**values))
+    # No in-Python evaluation of the WHERE on loaded objects: callers re-read the row.
+    statement = update(Job).where(col(Job.id) == job_id, where).values(**values)
+    outcome = session.execute(statement.execution_options(synchronize_session=False))
     session.commit()
     return bool(outcome.rowcount)  # type: ignore[attr-defined]
 
@@ -94,6 +96,7 @@ def finish_succeeded(session: Session, job_id: str, worker: str, result: dict[st
         update(Job)
         .where(col(Job.id) == job_id, col(Job.worker) == worker, col(Job.status) == "running")
         .values(status="succeeded", progress=1.0, detail="done", finished_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
     )
     if not outcome.rowcount:  # type: ignore[attr-defined]
         session.rollback()  # cancelled between the read and the write

@@ -39,9 +39,13 @@ def _needs_img_size(model: torch.nn.Module) -> bool:
 def prepare(name: str, input_size: int, batch_size: int) -> PreparedModel:
     model = create(name, input_size)
     params_m = sum(p.numel() for p in model.parameters()) / 1e6
-    with torch.no_grad():
-        fused = fuse_batchnorm(model, example_input=torch.zeros(1, 3, input_size, input_size))
-        gflops = count_gflops(fused, input_size)
+    try:
+        with torch.no_grad():
+            fused = fuse_batchnorm(model, example_input=torch.zeros(1, 3, input_size, input_size))
+            gflops = count_gflops(fused, input_size)
+    except Exception as error:  # noqa: BLE001  (typically a size the architecture cannot take)
+        raise BenchmarkError(f"{name} does not run at input size {input_size} ({type(error).__name__}: {error}); "
+                             "try the model's default input size") from error
     return PreparedModel(fused, params_m, gflops, (batch_size, 3, input_size, input_size))
 
 

@@ -6,8 +6,8 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any, Literal
 
-from pydantic import field_validator
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 Backend = Literal["cpu", "gpu"]
@@ -20,15 +20,31 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, also on SQLite (which hands datetimes back naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(timezone.utc)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+def _ts(index: bool = False) -> Any:
+    return Field(default_factory=utcnow, sa_column=Column(UTCDateTime(), nullable=False, index=index))
+
+
 def _optional_ts() -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=True))
-
-
-def _as_utc(value: datetime | None) -> datetime | None:
-    # SQLite hands datetimes back naive; everything we store is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True))
 
 
 class JobSpec(SQLModel):
@@ -56,8 +72,8 @@ class Job(JobSpec, table=True):
     error: str | None = None
     last_failure: str | None = None
     worker: str | None = None
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
-    updated_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
+    created_at: datetime = _ts(index=True)
+    updated_at: datetime = _ts()
     published_at: datetime | None = _optional_ts()
     started_at: datetime | None = _optional_ts()
     heartbeat_at: datetime | None = _optional_ts()
@@ -101,7 +117,7 @@ class Result(ResultBase, table=True):
         Index("ix_result_precision", "precision"),
     )
     id: int | None = Field(default=None, primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    created_at: datetime = _ts(index=True)
 
 
 class Worker(SQLModel, table=True):
@@ -114,14 +130,12 @@ class Worker(SQLModel, table=True):
     host: str
     state: str = "idle"
     job_id: str | None = None
-    started_at: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False))
-    last_heartbeat: datetime = Field(default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False, index=True))
+    started_at: datetime = _ts()
+    last_heartbeat: datetime = _ts(index=True)
 
 
 class ResultPublic(ResultBase):
     created_at: datetime
-
-    _utc = field_validator("created_at")(_as_utc)
 
 
 class JobPublic(JobSpec):
@@ -138,8 +152,6 @@ class JobPublic(JobSpec):
     started_at: datetime | None
     finished_at: datetime | None
     result: ResultPublic | None = None
-
-    _utc = field_validator("created_at", "updated_at", "started_at", "finished_at")(_as_utc)
 
 
 class JobsPublic(SQLModel):

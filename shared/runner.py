@@ -45,8 +45,14 @@ def run_job(job_id: str, worker: str) -> str:
         if job is None:
             log.info("job %s is not claimable (duplicate delivery or already taken)", job_id)
             return "skipped"
-        outcome = _run_with_host_lock(session, job, worker)
-        return record(session, job, worker, outcome)
+        try:
+            return record(session, job, worker, _run_with_host_lock(session, job, worker))
+        except Exception as error:
+            # A bug of ours must still end the job with a reason rather than leave it to the reaper.
+            log.exception("job %s failed inside the worker", job_id)
+            session.rollback()
+            return finish(session, job_id, worker, "failed", detail="failed",
+                          error=f"internal error in the worker ({type(error).__name__}: {error}); please report it")
 
 
 def _run_with_host_lock(session: Session, job: Job, worker: str) -> Outcome:

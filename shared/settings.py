@@ -35,7 +35,7 @@ class Settings(BaseSettings):
 
     @property
     def db_url(self) -> str:
-        url = self.database_url or f"sqlite:///{self.data_dir / 'speedboard.db'}"
+        url = self.database_url or f"sqlite:///{self.data_dir.resolve() / 'speedboard.db'}"
         # A plain postgresql:// URL means psycopg 3, the driver we ship.
         for prefix in ("postgresql://", "postgres://"):
             if url.startswith(prefix):

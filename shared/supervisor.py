@@ -61,8 +61,8 @@ class Child:
             self.process.send_signal(signal.SIGTERM)
 
 
-def worker_argv(backend: str = "cpu") -> list[str]:
-    name = f"{backend}-{os.getpid()}@{socket.gethostname()}"
+def worker_argv(backend: str = "cpu", name: str | None = None) -> list[str]:
+    name = name or f"{backend}-{os.getpid()}@{socket.gethostname()}"
     return [sys.executable, "-m", "celery", "-A", f"worker_{backend}.tasks", "worker", "-Q", backend,
             "--pool", "solo", "--concurrency", "1", "-n", name, "--loglevel", "INFO",
             "--without-gossip", "--without-mingle", "--without-heartbeat"]

@@ -1,0 +1,38 @@
+# Speedboard. `make run` serves the API with a local CPU worker; `make test` runs the suite.
+PYTHON ?= python3
+VENV ?= .venv
+PORT ?= 8000
+HOST ?= 127.0.0.1
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run worker test services install benchmark registry clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Speedboard needs Python 3.11 or newer (found $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[cpu,test]'
+	@touch $@
+
+install: $(STAMP)
+
+run: $(STAMP)
+	HOST=$(HOST) PORT=$(PORT) $(PY) -m shared.supervisor run
+
+worker: $(STAMP)
+	$(PY) -m shared.supervisor worker
+
+services:
+	@bash scripts/ensure_services.sh
+
+test: $(STAMP) services
+	$(PY) -m pytest
+
+benchmark: $(STAMP)
+	$(PY) benchmarks/cpu_vs_benchmark_app.py
+
+registry: $(STAMP)
+	$(PY) -m shared.registry_build
+
+clean:
+	rm -rf $(VENV) data test-output

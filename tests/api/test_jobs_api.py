@@ -1,0 +1,106 @@
+"""POST/GET/DELETE /jobs against a real database and broker, on both stacks."""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from shared.registry import lookup
+
+
+def post(client: TestClient, **body: object):  # type: ignore[no-untyped-def]
+    return client.post("/jobs", json=body)
+
+
+def test_accepts_a_job_with_seed_defaults(client: TestClient) -> None:
+    response = post(client, model="resnet50", backend="cpu")
+    assert response.status_code == 202, response.text
+    job = response.json()
+    assert response.headers["location"] == f"/jobs/{job['id']}"
+    assert job["status"] == "queued" and job["attempts"] == 0
+    assert (job["engine"], job["precision"], job["batch_size"], job["streams"]) == ("openvino", "fp16", 1, None)
+    assert job["input_size"] == 224 and job["pretrained_tag"] == lookup("resnet50").default_tag
+    assert job["detail"].startswith("waiting for a cpu worker (none connected")
+
+
+def test_gpu_defaults_and_waiting_detail(client: TestClient) -> None:
+    job = post(client, model="levit_256", backend="gpu").json()
+    assert (job["engine"], job["batch_size"], job["precision"]) == ("tensorrt", 256, "fp16")
+    assert "waiting for a gpu worker (none connected" in client.get(f"/jobs/{job['id']}").json()["detail"]
+
+
+def test_tag_selects_accuracy_and_input_size_follows_the_model(client: TestClient) -> None:
+    job = post(client, model="resnet50.tv_in1k", backend="cpu").json()
+    assert (job["model"], job["pretrained_tag"]) == ("resnet50", "tv_in1k")
+    assert post(client, model="vit_base_patch16_384", backend="cpu").json()["input_size"] == 384
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        ({"model": "resnt50", "backend": "cpu"}, "closest names: resnet50"),
+        ({"model": "hf-hub:timm/resnet50.a1_in1k", "backend": "cpu"}, "never downloads"),
+        ({"model": "local-dir:/models/resnet", "backend": "cpu"}, "never downloads"),
+        ({"model": "https://example.com/resnet50.pth", "backend": "cpu"}, "never downloads"),
+        ({"model": "../weights/resnet50", "backend": "cpu"}, "never downloads"),
+        ({"model": "resnet50;rm -rf", "backend": "cpu"}, "not a timm model name"),
+        ({"model": "resnet50.no_such_tag", "backend": "cpu"}, "has no pretrained tag 'no_such_tag'"),
+        ({"model": "resnet50", "backend": "cpu", "engine": "tensorrt"}, "does not run on backend 'cpu'"),
+        ({"model": "resnet50", "backend": "tpu"}, "backend"),
+        ({"model": "resnet50", "backend": "cpu", "batch_size": 5000}, "batch_size must be a number from 1 to 4096"),
+        ({"model": "resnet50", "backend": "cpu", "batch_size": 0}, "batch_size must be a number from 1 to 4096"),
+        ({"model": "resnet50", "backend": "cpu", "streams": 257}, "streams must be a number from 1 to 256"),
+        ({"model": "resnet50", "backend": "cpu", "input_size": 16}, "input_size must be a number from 32 to 1024"),
+        ({"model": "resnet50", "backend": "cpu", "duration_s": 601}, "duration_s must be a number from 1 to 600"),
+        ({"model": "resnet50", "backend": "cpu", "precision": "int8"}, "precision"),
+        ({"model": "resnet50", "backend": "cpu", "colour": "red"}, "unknown field 'colour'"),
+        ({"backend": "cpu"}, "model is required"),
+    ],
+)
+def test_bad_input_gets_422_saying_what_to_do(client: TestClient, body: dict[str, object], expected: str) -> None:
+    response = client.post("/jobs", json=body)
+    assert response.status_code == 422, response.text
+    assert expected in response.text
+    assert client.get("/jobs").json()["total"] == 0  # nothing was queued
+
+
+def test_unknown_model_lists_suggestions(client: TestClient) -> None:
+    body = post(client, model="convnext_tiniest", backend="cpu").json()
+    assert "convnext_tiny" in body["suggestions"]
+
+
+def test_models_over_the_parameter_limit_are_refused(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.settings import get_settings
+
+    monkeypatch.setenv("SPEEDBOARD_MAX_PARAMS_M", "20")
+    get_settings.cache_clear()
+    response = post(client, model="resnet50", backend="cpu")
+    assert response.status_code == 422 and "above this server's limit of 20 M" in response.text
+    assert post(client, model="resnet18", backend="cpu").status_code == 202
+
+
+def test_malformed_json_is_a_422_not_a_500(client: TestClient) -> None:
+    response = client.post("/jobs", content=b"{not json", headers={"content-type": "application/json"})
+    assert response.status_code == 422
+
+
+def test_cancel_a_queued_job_then_409_then_404(client: TestClient) -> None:
+    job = post(client, model="resnet18", backend="cpu").json()
+    cancelled = client.delete(f"/jobs/{job['id']}")
+    assert cancelled.status_code == 202 and cancelled.json()["status"] == "cancelled"
+    assert client.delete(f"/jobs/{job['id']}").status_code == 409
+    assert client.delete("/jobs/00000000-0000-0000-0000-000000000000").status_code == 404
+    assert client.get("/jobs/nope").status_code == 404
+
+
+def test_list_jobs_newest_first_with_status_filter_and_paging(client: TestClient) -> None:
+    ids = [post(client, model="resnet18", backend="cpu").json()["id"] for _ in range(3)]
+    client.delete(f"/jobs/{ids[0]}")
+    listing = client.get("/jobs").json()
+    assert listing["total"] == 3 and [j["id"] for j in listing["items"]] == ids[::-1]
+    queued = client.get("/jobs", params={"status": "queued"}).json()
+    assert queued["total"] == 2 and {j["id"] for j in queued["items"]} == set(ids[1:])
+    page = client.get("/jobs", params={"limit": 1, "offset": 1}).json()
+    assert page["total"] == 3 and [j["id"] for j in page["items"]] == [ids[1]]
+    assert client.get("/jobs", params={"limit": 0}).status_code == 422
+    assert client.get("/jobs", params={"status": "lost"}).status_code == 422

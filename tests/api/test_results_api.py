@@ -1,0 +1,90 @@
+"""GET /results: filters, paging, newest first, JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime, timedelta, timezone
+
+from fastapi.testclient import TestClient
+
+from shared.db import session_scope
+from shared.models import Result
+from tests.conftest import Stack
+
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+def make_result(n: int, **overrides: object) -> Result:
+    values: dict[str, object] = dict(
+        job_id=f"job-{n}", model="resnet50", pretrained_tag="a1_in1k", backend="cpu", engine="openvino",
+        throughput=100.0 + n, latency_ms={"mean": 10.0, "stdev": 1.0, "p50": 9.5, "p90": 11.0, "p95": 12.0, "p99": 14.0},
+        stable=True, windows=[99.0, 101.0], iterations=500, duration_s=5.0, batch_size=1, streams=2,
+        precision="fp16", precision_used="fp32", input_size=224, params_m=25.6, gflops=8.2, prepare_s=0.3,
+        cache_hit=True, hardware="Intel Xeon Processor, 2 cores", hardware_detail={"physical_cores": 2},
+        host="bench-1", versions={"openvino": "2026.4.1"}, created_at=T0 + timedelta(minutes=n),
+    )
+    return Result.model_validate(values | overrides)
+
+
+def seed(*results: Result) -> None:
+    with session_scope() as session:
+        session.add_all(results)
+        session.commit()
+
+
+def test_filters_paging_and_order(client: TestClient, stack: Stack) -> None:
+    seed(
+        make_result(1),
+        make_result(2, pretrained_tag="tv_in1k"),
+        make_result(3, model="levit_256", pretrained_tag="fb_dist_in1k"),
+        make_result(4, backend="gpu", engine="tensorrt", hardware="NVIDIA H200", batch_size=256),
+        make_result(5, precision="fp32"),
+    )
+
+    def jobs(**params: object) -> list[str]:
+        body = client.get("/results", params=params).json()
+        assert body["total"] == len(body["items"]) or "limit" in params
+        return [item["job_id"] for item in body["items"]]
+
+    assert jobs() == ["job-5", "job-4", "job-3", "job-2", "job-1"]
+    assert jobs(backend="cpu") == ["job-5", "job-3", "job-2", "job-1"]
+    assert jobs(backend="gpu", engine="tensorrt") == ["job-4"]
+    assert jobs(model="resnet50") == ["job-5", "job-4", "job-2", "job-1"]  # every tag of the architecture
+    assert jobs(model="resnet50.tv_in1k") == ["job-2"]
+    assert jobs(hardware="NVIDIA H200") == ["job-4"]
+    assert jobs(hardware="NVIDIA") == []  # hardware matches exactly
+    assert jobs(precision="fp32") == ["job-5"]
+    assert jobs(since=(T0 + timedelta(minutes=3)).isoformat()) == ["job-5", "job-4", "job-3"]
+    page = client.get("/results", params={"limit": 2, "offset": 1}).json()
+    assert page["total"] == 5 and [i["job_id"] for i in page["items"]] == ["job-4", "job-3"]
+
+
+def test_result_fields_follow_the_contract(client: TestClient, stack: Stack) -> None:
+    seed(make_result(1))
+    item = client.get("/results", params={"backend": "cpu"}).json()["items"][0]
+    for key in ("job_id", "model", "pretrained_tag", "backend", "engine", "throughput", "latency_ms", "stable", "windows",
+                "iterations", "duration_s", "batch_size", "streams", "precision", "precision_used", "input_size",
+                "params_m", "gflops", "prepare_s", "cache_hit", "hardware", "hardware_detail", "host", "versions",
+                "created_at"):
+        assert key in item, key
+    assert set(item["latency_ms"]) == {"mean", "stdev", "p50", "p90", "p95", "p99"}
+    assert item["created_at"].startswith("2026-01-01T00:01:00") and item["created_at"].endswith("Z")
+
+
+def test_csv_by_format_or_accept_header(client: TestClient, stack: Stack) -> None:
+    seed(make_result(1), make_result(2, backend="gpu"))
+    by_format = client.get("/results", params={"format": "csv", "backend": "cpu"})
+    by_header = client.get("/results", params={"backend": "cpu"}, headers={"accept": "text/csv"})
+    for response in (by_format, by_header):
+        assert response.headers["content-type"].startswith("text/csv")
+        rows = list(csv.DictReader(io.StringIO(response.text)))
+        assert len(rows) == 1 and rows[0]["job_id"] == "job-1"
+        assert float(rows[0]["latency_ms_p99"]) == 14.0 and rows[0]["windows"] == "99;101"
+    assert client.get("/results").headers["content-type"].startswith("application/json")
+
+
+def test_bad_filters_are_422(client: TestClient) -> None:
+    assert client.get("/results", params={"backend": "tpu"}).status_code == 422
+    assert client.get("/results", params={"since": "yesterday"}).status_code == 422
+    assert client.get("/results", params={"limit": 10001}).status_code == 422

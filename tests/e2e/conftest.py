@@ -1,0 +1,29 @@
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Stack
+from tests.e2e.processes import WorkerProcess
+
+
+@pytest.fixture
+def start_worker(tmp_path: Path) -> Iterator[Callable[[Stack], WorkerProcess]]:
+    workers: list[WorkerProcess] = []
+
+    def start(stack: Stack) -> WorkerProcess:
+        workers.append(WorkerProcess(stack, tmp_path).wait_ready())
+        return workers[-1]
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
+@pytest.fixture
+def api(stack: Stack) -> Iterator[TestClient]:
+    from api.main import app
+
+    with TestClient(app) as client:
+        yield client

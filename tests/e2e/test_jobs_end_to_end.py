@@ -1,0 +1,107 @@
+"""Jobs through real Celery worker processes and real OpenVINO runs, on both stacks."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Stack
+from tests.e2e.processes import (WorkerProcess, alive, job_state, pids_of_tree, result_rows, wait_for_stage,
+                                 wait_for_status, wait_until)
+
+pytestmark = pytest.mark.e2e
+TINY = {"model": "test_resnet", "backend": "cpu", "duration_s": 1}
+
+
+def submit(api: TestClient, **body: object) -> str:
+    response = api.post("/jobs", json=TINY | body)
+    assert response.status_code == 202, response.text
+    return str(response.json()["id"])
+
+
+def test_job_runs_end_to_end_and_second_run_hits_the_cache(
+    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+) -> None:
+    worker = start_worker(stack)
+    first = submit(api)
+    wait_for_status(first, ("succeeded",), 120, worker)
+    job = api.get(f"/jobs/{first}").json()
+    result = job["result"]
+    assert job["status"] == "succeeded" and job["attempts"] == 1 and job["progress"] == 1.0
+    assert (result["model"], result["backend"], result["engine"], result["pretrained_tag"]) == (
+        "test_resnet", "cpu", "openvino", "r160_in1k")
+    assert result["throughput"] > 0 and result["iterations"] >= 20 and result["duration_s"] >= 1
+    assert result["latency_ms"]["p50"] <= result["latency_ms"]["p99"]
+    assert result["precision"] == "fp16" and result["precision_used"] in ("fp32", "fp16", "bf16")
+    assert result["cache_hit"] is False and result["streams"] >= 1 and result["input_size"] == 160
+    assert result["params_m"] == pytest.approx(0.47, abs=0.01) and result["gflops"] > 0
+    assert result["hardware"].endswith(" cores") and result["versions"]["openvino"]
+
+    second = submit(api)
+    wait_for_status(second, ("succeeded",), 60, worker)
+    again = api.get(f"/jobs/{second}").json()["result"]
+    assert again["cache_hit"] is True and again["prepare_s"] < result["prepare_s"]
+    listed = api.get("/results", params={"backend": "cpu"}).json()
+    assert listed["total"] == 2 and {r["job_id"] for r in listed["items"]} == {first, second}
+
+
+def test_a_failing_job_says_why_and_the_worker_takes_the_next(
+    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+) -> None:
+    worker = start_worker(stack)
+    bad = submit(api, model="test_vit", input_size=40)
+    good = submit(api)
+    failed = wait_for_status(bad, ("failed",), 120, worker)
+    assert "does not run at input size 40" in failed.error and "patch size" in failed.error
+    assert failed.attempts == 1 and result_rows(bad) == []
+    wait_for_status(good, ("succeeded",), 120, worker)
+
+
+def test_cancelling_a_running_job(api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]) -> None:
+    worker = start_worker(stack)
+    job_id = submit(api, duration_s=120)
+    wait_for_stage(job_id, "measuring", 120)
+    response = api.delete(f"/jobs/{job_id}")
+    assert response.status_code == 202 and response.json()["status"] == "cancelling"
+    wait_for_status(job_id, ("cancelled",), 8, worker)
+    assert result_rows(job_id) == [] and worker.benchmark_pid() is None
+
+
+@pytest.mark.parametrize("stack", ["distributed"], indirect=True)
+def test_worker_killed_mid_measurement_job_is_retried_and_succeeds(
+    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+) -> None:
+    doomed = start_worker(stack)
+    job_id = submit(api, duration_s=4)
+    wait_for_stage(job_id, "measuring", 120)
+    tree = pids_of_tree(doomed.process.pid)
+    assert len(tree) >= 2  # the worker and its benchmark process
+    doomed.kill()
+    wait_until(lambda: not any(alive(pid) for pid in tree), 10, "the whole worker process tree to die")
+
+    start_worker(stack)  # its reaper notices the stale heartbeat and re-publishes the job
+    job = wait_for_status(job_id, ("succeeded",), 120)
+    assert job.attempts == 2 and "stopped sending heartbeats" in (job.last_failure or "")
+    assert len(result_rows(job_id)) == 1
+
+
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+def test_benchmark_process_killed_on_the_last_attempt_fails_saying_how(
+    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+) -> None:
+    stack.env["SPEEDBOARD_MAX_ATTEMPTS"] = "1"  # the worker's own setting: it records the lost attempt
+    worker = start_worker(stack)
+    job_id = submit(api, duration_s=30)
+    wait_for_stage(job_id, "measuring", 120)
+    benchmark = worker.benchmark_pid()
+    assert benchmark is not None
+    os.kill(benchmark, signal.SIGKILL)
+    job = wait_for_status(job_id, ("failed",), 20, worker)
+    assert "gave up after 1 attempts" in job.error and "killed by SIGKILL (likely out of memory)" in job.error
+    assert worker.process.poll() is None  # the worker itself lives on
+    wait_for_status(submit(api), ("succeeded",), 60, worker)
+    assert job_state(job_id).status == "failed"

@@ -1,0 +1,120 @@
+"""Claims, heartbeats, retries, cancellation and the reaper, on SQLite and PostgreSQL for real."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from shared.db import session_scope
+from shared.jobs import (JobFinished, attempt_lost, cancel_job, claim_job, finish_succeeded, get_job, heartbeat,
+                         submit_job)
+from shared.models import Job, JobSpec, Worker, utcnow
+from shared.presence import announce, waiting_detail
+from shared.reaper import reap_once
+from tests.api.test_results_api import make_result
+from tests.conftest import Stack
+
+SPEC = JobSpec(model="resnet18", pretrained_tag="a1_in1k", backend="cpu", engine="openvino", input_size=224)
+
+
+@pytest.fixture
+def session(migrated: Stack) -> Session:
+    with session_scope() as session:
+        yield session
+
+
+def age(session: Session, job_id: str, **seconds_ago: float) -> None:
+    """Move a job's timestamps into the past, as if time had passed."""
+    values = {name: utcnow() - timedelta(seconds=s) for name, s in seconds_ago.items()}
+    session.execute(update(Job).where(col(Job.id) == job_id).values(**values))
+    session.commit()
+
+
+def test_only_one_claim_wins(session: Session) -> None:
+    job = submit_job(session, SPEC, "cpu")
+    assert job.published_at is not None
+    claimed = claim_job(session, job.id, "w1")
+    assert claimed is not None and claimed.status == "running" and claimed.attempts == 1
+    assert claim_job(session, job.id, "w2") is None  # a duplicate delivery does nothing
+    assert heartbeat(session, job.id, "w2") is None and heartbeat(session, job.id, "w1") == "running"
+
+
+def test_expired_lease_can_be_claimed_again(session: Session) -> None:
+    job = submit_job(session, SPEC, "cpu")
+    claim_job(session, job.id, "w1")
+    age(session, job.id, heartbeat_at=600)
+    again = claim_job(session, job.id, "w2")
+    assert again is not None and again.worker == "w2" and again.attempts == 2
+
+
+def test_a_lost_attempt_is_retried_then_fails_after_three_saying_why(session: Session) -> None:
+    job = submit_job(session, SPEC, "cpu")
+    for attempt in (1, 2):
+        claim_job(session, job.id, f"w{attempt}")
+        assert attempt_lost(session, get_job(session, job.id), "killed by SIGKILL") == "queued"
+        assert get_job(session, job.id).last_failure == "killed by SIGKILL"
+    claim_job(session, job.id, "w3")
+    assert attempt_lost(session, get_job(session, job.id), "killed by SIGKILL") == "failed"
+    failed = get_job(session, job.id)
+    assert failed.status == "failed" and failed.attempts == 3
+    assert "gave up after 3 attempts: killed by SIGKILL" in failed.error
+
+
+def test_success_stores_exactly_one_result(session: Session) -> None:
+    job = submit_job(session, SPEC, "cpu")
+    claim_job(session, job.id, "w1")
+    values = make_result(1).model_dump(exclude={"id", "job_id", "created_at"})
+    assert finish_succeeded(session, job.id, "w1", values) == "succeeded"
+    assert finish_succeeded(session, job.id, "w1", values) == "succeeded"  # a repeat stores nothing more
+    assert finish_succeeded(session, job.id, "w2", values) == "succeeded"
+    from sqlmodel import func, select
+
+    from shared.models import Result
+    assert session.exec(select(func.count()).select_from(Result)).one() == 1
+
+
+def test_cancel_queued_running_and_finished(session: Session) -> None:
+    queued = submit_job(session, SPEC, "cpu")
+    assert cancel_job(session, queued.id).status == "cancelled"
+    with pytest.raises(JobFinished):
+        cancel_job(session, queued.id)
+    running = submit_job(session, SPEC, "cpu")
+    claim_job(session, running.id, "w1")
+    assert cancel_job(session, running.id).status == "cancelling"
+    assert heartbeat(session, running.id, "w1") == "cancelling"  # how the worker learns of it
+    values = make_result(1).model_dump(exclude={"id", "job_id", "created_at"})
+    assert finish_succeeded(session, running.id, "w1", values) == "cancelled"  # no result is stored
+
+
+def test_reaper_retries_orphans_expires_old_jobs_and_republishes_lost_ones(session: Session) -> None:
+    orphan = submit_job(session, SPEC, "cpu")
+    claim_job(session, orphan.id, "dead-worker")
+    age(session, orphan.id, heartbeat_at=3600)
+    old = submit_job(session, SPEC, "cpu")
+    age(session, old.id, created_at=2 * 24 * 3600)
+    lost = submit_job(session, SPEC, "cpu")
+    age(session, lost.id, published_at=3600)
+    announce(session, Worker(name="idle-1", backend="cpu", queue="cpu", hardware="x", host="h"))
+
+    counts = reap_once(session)
+    assert counts == {"retried": 1, "expired": 1, "republished": 1}
+    retried = get_job(session, orphan.id)
+    assert retried.status == "queued" and "stopped sending heartbeats" in retried.last_failure
+    expired = get_job(session, old.id)
+    assert expired.status == "failed" and "no cpu worker took this job within 24 h" in expired.error
+    assert (utcnow() - get_job(session, lost.id).published_at) < timedelta(seconds=30)
+    assert reap_once(session) == {"retried": 0, "expired": 0, "republished": 0}
+
+
+def test_waiting_detail_comes_from_live_heartbeats(session: Session) -> None:
+    job = submit_job(session, SPEC, "cpu")
+    assert "none connected" in waiting_detail(session, job)
+    announce(session, Worker(name="a", backend="cpu", queue="cpu", hardware="x", host="h"))
+    announce(session, Worker(name="b", backend="cpu", queue="cpu", hardware="x", host="h", state="busy"))
+    assert waiting_detail(session, job) == "waiting for a cpu worker (2 connected, 1 busy, 0 queued ahead)"
+    session.execute(update(Worker).values(last_heartbeat=utcnow() - timedelta(minutes=5)))
+    session.commit()
+    assert "none connected" in waiting_detail(session, job)
