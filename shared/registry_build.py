@@ -18,10 +18,15 @@ from timm.models import get_arch_pretrained_cfgs, get_pretrained_cfg
 from shared.registry import SNAPSHOT_PATH
 
 
-def describe(name: str) -> dict[str, Any]:
+def describe_names(name: str) -> tuple[str | None, list[str], int]:
+    """(default tag, all tags, default input size) straight from timm's registry; cheap."""
     tags = [key.split(".", 1)[1] for key in get_arch_pretrained_cfgs(name) if "." in key]
     cfg = get_pretrained_cfg(name)
-    input_size = int(cfg.input_size[-1]) if cfg is not None else 224
+    return (tags[0] if tags else None), tags, int(cfg.input_size[-1]) if cfg is not None else 224
+
+
+def describe(name: str) -> dict[str, Any]:
+    default_tag, tags, input_size = describe_names(name)
     params_m: float | None
     try:
         # The meta device counts parameters without allocating them, even for billion-parameter models.
@@ -31,7 +36,7 @@ def describe(name: str) -> dict[str, Any]:
         params_m = round(sum(p.numel() for p in model.parameters()) / 1e6, 3)
     except Exception:  # noqa: BLE001  (a model the meta device cannot build just lacks a count)
         params_m = None
-    return {"default_tag": tags[0] if tags else None, "tags": tags, "input_size": input_size, "params_m": params_m}
+    return {"default_tag": default_tag, "tags": tags, "input_size": input_size, "params_m": params_m}
 
 
 def build() -> dict[str, Any]:

@@ -76,7 +76,7 @@ def bench_spec(job: Job) -> BenchSpec:
     )
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     # If the worker itself is killed, its benchmark must not run on and skew the retry's timings.
     ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
@@ -95,7 +95,7 @@ def supervise(session: Session, job: Job, worker: str) -> Outcome:
     settings = get_settings()
     process = subprocess.Popen(
         [sys.executable, "-m", "shared.benchmark_process"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, preexec_fn=_die_with_parent,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent,
         cwd=os.getcwd(),
     )
     assert process.stdin is not None and process.stdout is not None

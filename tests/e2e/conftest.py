@@ -13,8 +13,8 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[[Stack], WorkerProcess]]:
     workers: list[WorkerProcess] = []
 
     def start(stack: Stack) -> WorkerProcess:
-        workers.append(WorkerProcess(stack, tmp_path).wait_ready())
-        return workers[-1]
+        workers.append(WorkerProcess(stack, tmp_path))  # listed first, so it is stopped even if it never gets ready
+        return workers[-1].wait_ready()
 
     yield start
     for worker in workers:

@@ -15,6 +15,7 @@ from shared.db import session_scope
 from shared.jobs import get_job
 from shared.models import Job, Result
 from shared.presence import live_workers
+from shared.runner import die_with_parent
 from shared.supervisor import worker_argv
 from sqlmodel import col, select
 from tests.conftest import REPO, Stack
@@ -38,7 +39,7 @@ class WorkerProcess:
         self.log_path = log_dir / f"{self.name}.log"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(worker_argv("cpu", self.name), cwd=REPO, env=stack.process_env(),
-                                        stdout=self.log, stderr=subprocess.STDOUT)
+                                        stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
 
     def wait_ready(self, timeout: float = 60) -> WorkerProcess:
         def announced() -> bool:

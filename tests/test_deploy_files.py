@@ -1,0 +1,47 @@
+"""docker-compose.yml and Dockerfile.cpu, checked statically (no Docker engine runs where the tests do)."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+
+import yaml
+
+from shared.settings import Settings
+from tests.conftest import REPO
+
+
+def compose() -> dict:  # type: ignore[type-arg]
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def test_compose_has_the_four_services_wired_together() -> None:
+    services = compose()["services"]
+    assert {"api", "worker-cpu", "redis", "postgres"} <= set(services)
+    assert "--appendonly" in services["redis"]["command"] and "yes" in services["redis"]["command"]
+    api, worker = services["api"], services["worker-cpu"]
+    assert api["environment"] == worker["environment"]  # one broker, one database
+    env = api["environment"]
+    settings = Settings(DATABASE_URL=env["DATABASE_URL"], BROKER_URL=env["BROKER_URL"])
+    assert settings.db_url.startswith("postgresql+psycopg://") and "@postgres:5432/" in settings.db_url
+    assert settings.broker == "redis://redis:6379/0"
+    pg = services["postgres"]["environment"]
+    assert f"{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}@postgres:5432/{pg['POSTGRES_DB']}" in env["DATABASE_URL"]
+    assert api["command"][:2] == ["uvicorn", "api.main:app"] and "8000:8000" in api["ports"]
+    assert worker["command"] == ["python", "-m", "shared.supervisor", "worker"]
+    assert api["build"]["args"]["EXTRAS"] == "" and worker["build"]["args"]["EXTRAS"] == "cpu"
+    for service in (api, worker):
+        assert service["build"]["dockerfile"] == "Dockerfile.cpu"
+        assert set(service["depends_on"]) == {"redis", "postgres"}
+
+
+def test_dockerfile_copies_what_exists_and_installs_the_extras() -> None:
+    text = (REPO / "Dockerfile.cpu").read_text()
+    assert re.search(r"^FROM python:3\.11", text, re.M)
+    for source in re.findall(r"^COPY (\S+)", text, re.M):
+        assert (REPO / source).exists(), f"Dockerfile.cpu copies {source}, which is not in the repo"
+    assert re.search(r'pip install "\.\$\{EXTRAS:\+\[\$EXTRAS\]\}"', text)
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(dep.startswith("openvino==") for dep in extras["cpu"])
+    cmd = re.search(r"^CMD (.+)$", text, re.M)
+    assert cmd and "shared.supervisor" in cmd.group(1)

@@ -1,0 +1,64 @@
+"""Real OpenVINO runs on tiny timm models: conversion, precision, streams, cache, and numerical fidelity."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import openvino as ov
+import pytest
+import torch
+
+from shared.benchmark import BenchmarkError, BenchSpec, run_benchmark
+from shared.model_prep import prepare as prepare_model
+from worker_cpu import openvino_engine
+
+
+def spec_for(model: str, tmp_path: Path, **overrides: object) -> BenchSpec:
+    values: dict[str, object] = dict(model=model, pretrained_tag=None, backend="cpu", engine="openvino",
+                                     precision="fp16", batch_size=1, streams=2, input_size=160, duration_s=1.0,
+                                     cache_dir=tmp_path)
+    return BenchSpec(**(values | overrides))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("model", "input_size"), [("test_efficientnet", 160), ("levit_128s", 224)])
+def test_benchmark_runs_and_second_prepare_hits_the_cache(model: str, input_size: int, tmp_path: Path) -> None:
+    spec = spec_for(model, tmp_path, input_size=input_size)
+    stages: list[str] = []
+    first = run_benchmark(spec, lambda stage, _: stages.append(stage), lambda: False)
+    assert stages[:2] == ["preparing", "converting"] and "measuring" in stages
+    assert first["cache_hit"] is False and first["iterations"] >= 20 and first["throughput"] > 0
+    assert first["streams"] == 2 and first["hardware_detail"]["engine"]["infer_requests"] >= 2
+    assert first["precision_used"] in ("fp16", "fp32", "bf16") and first["gflops"] > 0
+    second = run_benchmark(spec, lambda *_: None, lambda: False)
+    assert second["cache_hit"] is True and second["prepare_s"] < first["prepare_s"] / 2
+
+
+def test_ir_has_a_static_shape_and_fp16_weights(tmp_path: Path) -> None:
+    spec = spec_for("test_resnet", tmp_path, batch_size=2)
+    xml, _, _ = openvino_engine.ir_path(spec, lambda *_: None)
+    model = ov.Core().read_model(xml)
+    assert model.input(0).get_partial_shape().is_static and list(model.input(0).shape) == [2, 3, 160, 160]
+    constants = [op for op in model.get_ops() if op.get_type_name() == "Constant" and op.get_output_size()]
+    big = [op for op in constants if int(np.prod(list(op.get_output_shape(0)) or [1])) > 64]
+    assert big and all(op.get_output_element_type(0) == ov.Type.f16 for op in big)
+
+
+def test_ir_computes_what_the_fused_torch_model_computes(tmp_path: Path) -> None:
+    # Weights are random: seed both builds so the IR and the reference hold the same ones.
+    torch.manual_seed(0)
+    xml, _, _ = openvino_engine.ir_path(spec_for("test_resnet", tmp_path, precision="fp32"), lambda *_: None)
+    torch.manual_seed(0)
+    reference = prepare_model("test_resnet", 160, 1).module
+    compiled = openvino_engine.compile_model(xml, "fp32", streams=1)
+    assert openvino_engine.precision_used(compiled) == "fp32"
+    x = np.random.default_rng(1).standard_normal((1, 3, 160, 160), dtype=np.float32)
+    with torch.no_grad():
+        expected = reference(torch.from_numpy(x)).numpy()
+    got = compiled(x)[0]
+    assert np.abs(got - expected).max() <= 1e-3 * max(1.0, float(np.abs(expected).max()))
+
+
+def test_a_model_that_cannot_run_at_that_size_fails_with_a_clear_message(tmp_path: Path) -> None:
+    with pytest.raises(BenchmarkError, match="does not run at input size 40"):
+        run_benchmark(spec_for("test_vit", tmp_path, input_size=40), lambda *_: None, lambda: False)
