@@ -1,0 +1,168 @@
+"""Speedboard's CPU worker against OpenVINO's own `benchmark_app`, on the same IR: the project's speed yardstick.
+
+Run from the repository root:
+
+    make benchmark                                   # = .venv/bin/python benchmarks/cpu_vs_benchmark_app.py
+    .venv/bin/python benchmarks/cpu_vs_benchmark_app.py --models resnet50 --rounds 5 --duration 20
+
+For each model it measures throughput (A) with the worker's own code (`openvino_engine.prepare` and
+`shared.timing.measure`) and (B) with `benchmark_app` on the very IR file (A) compiled, told to use the
+streams, threads, infer requests and precision that (A)'s compiled model reports. It prints the ratio A/B
+per round and the median ratio per model; the goal is A/B >= 0.97 (our loop costs at most 3%).
+
+Rounds are interleaved A B A B ... and summarised by their median because a shared CPU drifts (turbo,
+neighbours, thermal) by more than the effect we look for: running all of A and then all of B would
+turn a drift into a fake difference, and one disturbed round would move a mean but not a median.
+
+It is a report, not a test: the exit status is 0 unless something crashes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import statistics
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import openvino as ov  # noqa: E402
+
+from shared.benchmark import BenchSpec  # noqa: E402
+from shared.hardware import cpu_hardware, physical_cores  # noqa: E402
+from shared.registry import lookup  # noqa: E402
+from shared.timing import measure  # noqa: E402
+from worker_cpu import openvino_engine  # noqa: E402
+
+GOAL = 0.97
+MODELS = ("mobilenetv3_large_100", "resnet50", "levit_256")
+BENCHMARK_APP = Path(sys.executable).parent / "benchmark_app"
+OV_TYPE_NAMES = {"float32": "f32", "float16": "f16", "bfloat16": "bf16"}  # benchmark_app logs ov.Type's repr
+
+
+@dataclass(frozen=True)
+class Config:
+    streams: int
+    threads: int
+    requests: int
+    precision: str  # as OpenVINO names it: f32, f16, bf16
+
+    def __str__(self) -> str:
+        return f"streams {self.streams} / threads {self.threads} / requests {self.requests} / precision {self.precision}"
+
+
+def speedboard(spec: BenchSpec) -> tuple[float, bool, Path, Config]:
+    """Throughput of the worker's engine, whether it was stable, the IR it ran and the config it compiled to."""
+    # A fresh engine each round, not one reused across rounds: a Speedboard job prepares (compiles) its engine
+    # and measures it once, and every benchmark_app run compiles afresh too, so both sides pay the same price for
+    # whatever a compilation decides (memory placement, thread pinning) and no round inherits another's state.
+    # The IR itself comes from the cache after the first round, so this costs a compile (~0.1-1 s), not a conversion.
+    prepared = openvino_engine.prepare(spec, report=lambda stage, fraction: None)
+    runner = prepared.runnable
+    assert isinstance(runner, openvino_engine.OpenVinoRunner)
+    compiled = runner.queue[0].get_compiled_model()
+    config = Config(
+        streams=int(compiled.get_property("NUM_STREAMS")),
+        threads=int(compiled.get_property("INFERENCE_NUM_THREADS")),
+        requests=len(runner.queue),  # what is really kept in flight (prepare sizes it from OPTIMAL_NUMBER_OF_...)
+        precision=compiled.get_property("INFERENCE_PRECISION_HINT").get_type_name(),
+    )
+    optimal = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
+    if optimal != config.requests:
+        print(f"  note: the runner keeps {config.requests} requests in flight, the compiled model suggests {optimal}")
+    result = measure(runner, spec.duration_s)
+    return result.throughput, result.stable, Path(prepared.details["ir"]), config
+
+
+def benchmark_app(xml: Path, config: Config, duration_s: float) -> tuple[float, Config]:
+    """benchmark_app's throughput (FPS) on `xml` with `config`, and the config it reports it ran with."""
+    command = [
+        str(BENCHMARK_APP), "-m", str(xml), "-d", "CPU", "-b", "1", "-t", str(round(duration_s)),
+        "-hint", "none",  # benchmark_app refuses -nstreams with a throughput hint; the explicit values decide
+        "-nstreams", str(config.streams), "-nireq", str(config.requests), "-nthreads", str(config.threads),
+        "-infer_precision", config.precision,
+        "-ip", "f32",  # keep the IR's f32 input, as Speedboard feeds it (by default benchmark_app makes it u8)
+    ]
+    done = subprocess.run(command, capture_output=True, text=True)
+    log = done.stdout + done.stderr
+    if done.returncode != 0:
+        sys.exit(f"benchmark_app failed ({done.returncode}): {' '.join(command)}\n{log[-3000:]}")
+
+    def find(pattern: str) -> str:
+        match = re.search(pattern, log, re.MULTILINE)
+        if match is None:
+            sys.exit(f"benchmark_app's log has no match for {pattern!r}:\n{log[-3000:]}")
+        return match.group(1)
+
+    used = Config(
+        streams=int(find(r"^\[ INFO \]\s+NUM_STREAMS: (\d+)")),
+        threads=int(find(r"^\[ INFO \]\s+INFERENCE_NUM_THREADS: (\d+)")),
+        requests=int(find(r"Start inference asynchronously, (\d+) inference requests")),
+        precision=OV_TYPE_NAMES.get(name := find(r"INFERENCE_PRECISION_HINT: <Type: '(\w+)'>"), name),
+    )
+    return float(find(r"^\[ INFO \] Throughput:\s+([\d.]+) FPS")), used
+
+
+def compare(model: str, args: argparse.Namespace) -> str:
+    """Run the interleaved rounds for one model, print them, and return its summary line."""
+    info = lookup(model)
+    if info is None:
+        sys.exit(f"{model} is not in the timm registry snapshot")
+    spec = BenchSpec(
+        model=model, pretrained_tag=None, backend="openvino", engine="openvino", precision=args.precision,
+        batch_size=1, streams=args.streams, input_size=info.input_size, duration_s=args.duration,
+        cache_dir=args.cache_dir,
+    )
+    ratios: list[float] = []
+    ours: set[Config] = set()
+    theirs: set[Config] = set()
+    for round_no in range(1, args.rounds + 1):
+        a, stable, xml, config = speedboard(spec)
+        b, used = benchmark_app(xml, config, args.duration)
+        ratios.append(a / b)
+        ours.add(config)
+        theirs.add(used)
+        print(f"{model:<24} {round_no:<6} {a:<11.1f} {b:<14.1f} {a / b:.3f}{'' if stable else '   (A unstable)'}",
+              flush=True)
+        if used != config:
+            print(f"  WARNING: configs differ  speedboard: {config}  benchmark_app: {used}", flush=True)
+    median = statistics.median(ratios)
+    verdict = "met" if median >= GOAL else "below goal"
+    if ours == theirs and len(ours) == 1:
+        configs = f"{next(iter(ours))} (same in both)"
+    else:
+        configs = f"speedboard: {', '.join(map(str, ours))}; benchmark_app: {', '.join(map(str, theirs))} (DIFFER)"
+    return f"{model}: median ratio {median:.3f} (goal >= {GOAL}: {verdict})   {configs}"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement (whole seconds)")
+    parser.add_argument("--streams", type=int, default=physical_cores())
+    parser.add_argument("--precision", choices=sorted(openvino_engine.PRECISION_HINTS), default="fp16")
+    parser.add_argument("--cache-dir", type=Path, default=Path("data/bench-cache"))
+    args = parser.parse_args()
+    warnings.filterwarnings("ignore", category=FutureWarning)  # torch.jit tracing, on an IR cache miss
+
+    print(f"{cpu_hardware()[0]}, OpenVINO {ov.get_version()}, {args.streams} streams requested, "
+          f"{args.precision}, {args.duration:g} s per measurement, {args.rounds} rounds (A B interleaved)\n")
+    print(f"{'model':<24} {'round':<6} {'speedboard':<11} {'benchmark_app':<14} ratio")
+    summaries = []
+    for model in args.models:
+        summaries.append(compare(model, args))
+        print(summaries[-1] + "\n", flush=True)
+    print("summary")
+    for line in summaries:
+        print("  " + line)
+    met = all(": met)" in line for line in summaries)
+    print("goal met" if met else "below goal")
+
+
+if __name__ == "__main__":
+    main()
