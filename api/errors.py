@@ -8,8 +8,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api.schemas import RANGES
+from api.schemas import RANGES, JobCreate
 from shared.jobs import JobFinished, JobNotFound
+
+RANGE_ERRORS = ("greater_than_equal", "less_than_equal", "int_parsing", "int_from_float", "float_parsing")
 
 
 class InvalidJob(Exception):
@@ -22,11 +24,11 @@ class InvalidJob(Exception):
 
 def _describe(error: dict[str, Any]) -> str:
     field = ".".join(str(part) for part in error["loc"] if part != "body")
-    if field in RANGES and error["type"] in ("greater_than_equal", "less_than_equal", "int_parsing", "int_from_float", "float_parsing"):
+    if field in RANGES and error["type"] in RANGE_ERRORS:
         low, high = RANGES[field]
         return f"{field} must be a number from {low} to {high} (got {error.get('input')!r})"
     if error["type"] == "extra_forbidden":
-        return f"unknown field {field!r}; accepted: model, backend, engine, precision, batch_size, streams, input_size, duration_s"
+        return f"unknown field {field!r}; accepted: {', '.join(JobCreate.model_fields)}"
     if error["type"] == "missing":
         return f"{field} is required"
     return f"{field}: {error['msg']}" if field else error["msg"]
@@ -37,7 +39,7 @@ def install_handlers(app: FastAPI) -> None:
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [dict(e) for e in exc.errors()]
         messages = [_describe(e) for e in errors]
-        detail = [{"loc": e["loc"], "msg": m, "type": e["type"]} for e, m in zip(errors, messages)]
+        detail = [{"loc": e["loc"], "msg": m, "type": e["type"]} for e, m in zip(errors, messages, strict=True)]
         return JSONResponse(status_code=422, content={"detail": detail, "message": "; ".join(messages)})
 
     @app.exception_handler(InvalidJob)

@@ -45,7 +45,8 @@ def main() -> int:
     except BenchmarkError as error:
         _emit("failed", str(error))
     except MemoryError:
-        _emit("failed", f"ran out of memory benchmarking {spec.model} at batch {spec.batch_size}; try a smaller batch size or input size")
+        _emit("failed", f"ran out of memory benchmarking {spec.model} at batch {spec.batch_size}; "
+                        "try a smaller batch size or input size")
     except Exception as error:  # noqa: BLE001  (anything else still ends the job with a reason)
         traceback.print_exc()
         _emit("failed", f"{spec.model} failed with {type(error).__name__}: {str(error)[:500]}")

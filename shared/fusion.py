@@ -11,15 +11,15 @@ folds every remaining BatchNorm whose effect can be moved exactly into an adjace
 Outputs change only by float rounding. BatchNorms that cannot be folded safely are left untouched.
 """
 from collections import Counter
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any
 
 import torch
+from timm.layers import BatchNormAct2d, FrozenBatchNormAct2d, SyncBatchNormAct
+from timm.utils import reparameterize_model
 from torch import nn
 from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 from torchvision.ops.misc import FrozenBatchNorm2d
-from timm.layers import BatchNormAct2d, FrozenBatchNormAct2d, SyncBatchNormAct
-from timm.utils import reparameterize_model
 
 __all__ = ["fuse_batchnorm", "count_batchnorms"]
 
@@ -57,11 +57,11 @@ class _Recorder(TorchFunctionMode):
     """Counts how many torch calls read each watched tensor (nested calls are not re-dispatched).
     Watched tensors are kept alive by the caller, so their ids cannot be recycled mid-pass."""
 
-    def __init__(self, watched: Dict[int, torch.Tensor]) -> None:
+    def __init__(self, watched: dict[int, torch.Tensor]) -> None:
         super().__init__()
         self.watched, self.uses = watched, Counter()
 
-    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: Optional[dict] = None) -> Any:
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         kwargs = kwargs or {}
         name = getattr(func, "__name__", "")
         name = getattr(getattr(func, "__self__", None), "__name__", name) if name == "__get__" else name
@@ -70,7 +70,7 @@ class _Recorder(TorchFunctionMode):
         return func(*args, **kwargs)
 
 
-def _bn_scale_shift(bn: nn.Module) -> Tuple[torch.Tensor, torch.Tensor]:
+def _bn_scale_shift(bn: nn.Module) -> tuple[torch.Tensor, torch.Tensor]:
     """Per-channel (scale, shift), in float64, such that bn(x) == x * scale + shift."""
     var, mean = bn.running_var.double(), bn.running_mean.double()
     w = bn.weight.double() if bn.weight is not None else torch.ones_like(var)
@@ -109,7 +109,7 @@ def _replace(model: nn.Module, old: nn.Module, new: nn.Module) -> None:
             setattr(parent, name, new)
 
 
-def fuse_batchnorm(model: nn.Module, *, example_input: Optional[torch.Tensor] = None) -> nn.Module:
+def fuse_batchnorm(model: nn.Module, *, example_input: torch.Tensor | None = None) -> nn.Module:
     """Return the eval-mode model with every inference-time BatchNorm folded into the layer before it
     (or, for BatchNorm1d -> Linear heads, the layer after it). Works in place on `model` and returns it.
 
@@ -124,9 +124,9 @@ def fuse_batchnorm(model: nn.Module, *, example_input: Optional[torch.Tensor] = 
     x = example_input if example_input is not None else torch.randn(1, *size, device=ref.device, dtype=ref.dtype)
 
     # Hooks record each BN/conv/linear call (input, output); tensors are kept alive so their ids stay unique.
-    calls: List[Tuple[nn.Module, torch.Tensor, Any]] = []
-    watched: Dict[int, torch.Tensor] = {}
-    escaped: Set[int] = set()
+    calls: list[tuple[nn.Module, torch.Tensor, Any]] = []
+    watched: dict[int, torch.Tensor] = {}
+    escaped: set[int] = set()
 
     def record(mod: nn.Module, inp: tuple, out: Any) -> None:
         if type(mod).forward in _BN_FORWARDS or type(mod).forward in _LAYER_FORWARDS:
@@ -145,8 +145,8 @@ def fuse_batchnorm(model: nn.Module, *, example_input: Optional[torch.Tensor] = 
             h.remove()
 
     n_calls = Counter(id(m) for m, _, _ in calls)
-    produced: Dict[int, nn.Module] = {id(o): m for m, _, o in calls if type(m).forward in _LAYER_FORWARDS}
-    consumed: Dict[int, nn.Module] = {id(i): m for m, i, _ in calls if type(m).forward is nn.Linear.forward}
+    produced: dict[int, nn.Module] = {id(o): m for m, _, o in calls if type(m).forward in _LAYER_FORWARDS}
+    consumed: dict[int, nn.Module] = {id(i): m for m, i, _ in calls if type(m).forward is nn.Linear.forward}
     # A fold is exact only if each module runs once and the shared tensor feeds nothing but the pair.
     once = lambda m: n_calls[id(m)] == 1  # noqa: E731
     sole = lambda t: rec.uses[id(t)] == 1 and id(t) not in escaped  # noqa: E731

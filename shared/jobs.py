@@ -120,7 +120,8 @@ def attempt_lost(session: Session, job: Job, reason: str, expected_status: str =
         update_job(session, job.id, guard, status="cancelled", finished_at=utcnow(), detail=f"cancelled; {reason}")
         return "cancelled"
     if job.attempts >= max_attempts:
-        error = f"gave up after {job.attempts} attempts: {reason}. Try a smaller model or batch size, or a machine with more memory."
+        error = (f"gave up after {job.attempts} attempts: {reason}. "
+                 "Try a smaller model or batch size, or a machine with more memory.")
         update_job(session, job.id, guard, status="failed", error=error, finished_at=utcnow(), detail="failed")
         return "failed"
     retried = update_job(
@@ -142,9 +143,11 @@ def cancel_job(session: Session, job_id: str) -> Job:
         if job.status == "cancelling":
             return job
         now = utcnow()
-        if update_job(session, job_id, col(Job.status) == "queued", status="cancelled", finished_at=now, detail="cancelled before it started"):
+        if update_job(session, job_id, col(Job.status) == "queued",
+                      status="cancelled", finished_at=now, detail="cancelled before it started"):
             return get_job(session, job_id)
-        if update_job(session, job_id, col(Job.status) == "running", status="cancelling", detail="cancelling: the worker stops within seconds"):
+        if update_job(session, job_id, col(Job.status) == "running",
+                      status="cancelling", detail="cancelling: the worker stops within seconds"):
             return get_job(session, job_id)
     return get_job(session, job_id)
 

@@ -17,7 +17,8 @@ def announce(session: Session, worker: Worker) -> None:
     values["last_heartbeat"] = utcnow()
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     statement = dialect.insert(Worker).values(**values)
-    statement = statement.on_conflict_do_update(index_elements=["name"], set_={k: v for k, v in values.items() if k not in ("name", "started_at")})
+    refreshed = {k: v for k, v in values.items() if k not in ("name", "started_at")}
+    statement = statement.on_conflict_do_update(index_elements=["name"], set_=refreshed)
     session.execute(statement)
     session.commit()
 

@@ -46,7 +46,7 @@ def build(processes: int | None = None) -> dict[str, Any]:
     names = timm.list_models()
     with multiprocessing.get_context("spawn").Pool(processes or os.cpu_count() or 1) as pool:
         described = pool.map(describe, names, chunksize=16)
-    return {"timm": timm.__version__, "models": dict(zip(names, described))}
+    return {"timm": timm.__version__, "models": dict(zip(names, described, strict=True))}
 
 
 def serialize(snapshot: dict[str, Any]) -> bytes:

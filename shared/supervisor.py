@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
     settings = get_settings()
-    broker = "embedded (filesystem, under " + str(settings.broker_dir) + ")" if settings.broker == EMBEDDED_BROKER else settings.broker
+    embedded = settings.broker == EMBEDDED_BROKER
+    broker = f"embedded (filesystem, under {settings.broker_dir})" if embedded else settings.broker
     log.info("database: %s | broker: %s", settings.db_url.split("@")[-1], broker)
     migrate()
     children = [Child("cpu worker", worker_argv("cpu"))]

@@ -11,13 +11,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import col, select
+
 from shared.db import session_scope
 from shared.jobs import get_job
 from shared.models import Job, Result
 from shared.presence import live_workers
 from shared.runner import die_with_parent
 from shared.supervisor import worker_argv
-from sqlmodel import col, select
 from tests.conftest import REPO, Stack
 
 

@@ -10,8 +10,16 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Stack
-from tests.e2e.processes import (WorkerProcess, alive, job_state, pids_of_tree, result_rows, wait_for_stage,
-                                 wait_for_status, wait_until)
+from tests.e2e.processes import (
+    WorkerProcess,
+    alive,
+    job_state,
+    pids_of_tree,
+    result_rows,
+    wait_for_stage,
+    wait_for_status,
+    wait_until,
+)
 
 pytestmark = pytest.mark.e2e
 TINY = {"model": "test_resnet", "backend": "cpu", "duration_s": 1}

@@ -1,20 +1,20 @@
 """Tests for shared.fusion: BatchNorm folding must remove every executed BatchNorm without changing outputs."""
 import copy
-from typing import Any, Dict, Optional, Tuple
+from typing import Any
 
 import pytest
 import timm
 import torch
 import torch.nn.functional as F
+from timm.layers import BatchNormAct2d, StdConv2d
 from torch import nn
 from torch.overrides import TorchFunctionMode
-from timm.layers import BatchNormAct2d, StdConv2d
 
 from shared.fusion import count_batchnorms, fuse_batchnorm
 
 SEED = 0
 # name -> BatchNorm flavour that must be present before fusing (so each case exercises its code path).
-MODELS: Dict[str, type] = {
+MODELS: dict[str, type] = {
     "test_resnet": nn.BatchNorm2d,       # Conv2d + BatchNorm2d
     "test_efficientnet": BatchNormAct2d,  # Conv2d + timm BatchNormAct2d (BN + drop + act in one module)
     "test_byobnet": BatchNormAct2d,       # ConvNormAct blocks in a different timm family
@@ -50,12 +50,12 @@ class _CountFunctionalBN(TorchFunctionMode):
         super().__init__()
         self.calls = 0
 
-    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: Optional[dict] = None) -> Any:
+    def __torch_function__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
         self.calls += func in (F.batch_norm, torch.batch_norm)
         return func(*args, **(kwargs or {}))
 
 
-def batchnorm_calls(model: nn.Module, x: torch.Tensor) -> Tuple[int, int]:
+def batchnorm_calls(model: nn.Module, x: torch.Tensor) -> tuple[int, int]:
     """(BatchNorm module forward calls, functional batch_norm calls) during one forward of `model`."""
     calls = [0]
     hooks = [m.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
@@ -77,7 +77,7 @@ def assert_same_output(out: torch.Tensor, ref: torch.Tensor) -> None:
 
 
 @pytest.fixture(scope="module", params=list(MODELS))
-def case(request: pytest.FixtureRequest) -> Dict[str, Any]:
+def case(request: pytest.FixtureRequest) -> dict[str, Any]:
     name = request.param
     torch.manual_seed(SEED)
     model = randomize_batchnorms(timm.create_model(name, pretrained=False)).eval()
@@ -89,12 +89,12 @@ def case(request: pytest.FixtureRequest) -> Dict[str, Any]:
     return dict(name=name, model=model, fused=fused, returned=returned, x=x, ref=ref)
 
 
-def test_model_has_expected_batchnorm_kind(case: Dict[str, Any]) -> None:
+def test_model_has_expected_batchnorm_kind(case: dict[str, Any]) -> None:
     kind = MODELS[case["name"]]
     assert any(type(m) is kind for m in case["model"].modules()), f"{case['name']} has no {kind.__name__}"
 
 
-def test_fused_output_matches(case: Dict[str, Any]) -> None:
+def test_fused_output_matches(case: dict[str, Any]) -> None:
     assert case["returned"] is case["fused"]  # works in place
     assert not case["fused"].training
     with torch.no_grad():
@@ -103,7 +103,7 @@ def test_fused_output_matches(case: Dict[str, Any]) -> None:
     print(f"{case['name']}: max abs diff {(out - case['ref']).abs().max().item():.3e}")
 
 
-def test_no_batchnorm_runs_after_fusion(case: Dict[str, Any]) -> None:
+def test_no_batchnorm_runs_after_fusion(case: dict[str, Any]) -> None:
     before = batchnorm_calls(case["model"], case["x"])
     assert before[0] > 0 and before[1] > 0  # the counters do see BatchNorms, so a zero below means something
     assert batchnorm_calls(case["fused"], case["x"]) == (0, 0)
@@ -111,7 +111,7 @@ def test_no_batchnorm_runs_after_fusion(case: Dict[str, Any]) -> None:
     assert count_batchnorms(case["fused"]) == 0
 
 
-def test_comparison_detects_a_corrupted_fusion(case: Dict[str, Any]) -> None:
+def test_comparison_detects_a_corrupted_fusion(case: dict[str, Any]) -> None:
     broken = copy.deepcopy(case["fused"])
     layer = next(m for m in broken.modules() if isinstance(m, (nn.Conv2d, nn.Linear)) and m.bias is not None)
     with torch.no_grad():
@@ -177,7 +177,7 @@ class _SharedConv(nn.Module):
     (nn.Sequential(nn.Linear(6, 6), nn.BatchNorm1d(6)), (2, 6, 6)),  # BN1d channel axis is 1, not Linear's last
     (nn.Sequential(StdConv2d(4, 4, 3, padding=1), nn.BatchNorm2d(4)), (2, 4, 6, 6)),  # forward rescales weight
 ])
-def test_unsafe_pairs_are_left_alone(model: nn.Module, shape: Tuple[int, ...]) -> None:
+def test_unsafe_pairs_are_left_alone(model: nn.Module, shape: tuple[int, ...]) -> None:
     torch.manual_seed(SEED)
     n_bn = count_batchnorms(model)
     _check(model, torch.randn(*shape), expect_left=n_bn)

@@ -9,8 +9,16 @@ from sqlalchemy import update
 from sqlmodel import Session, col
 
 from shared.db import session_scope
-from shared.jobs import (JobFinished, attempt_lost, cancel_job, claim_job, finish_succeeded, get_job, heartbeat,
-                         submit_job)
+from shared.jobs import (
+    JobFinished,
+    attempt_lost,
+    cancel_job,
+    claim_job,
+    finish_succeeded,
+    get_job,
+    heartbeat,
+    submit_job,
+)
 from shared.models import Job, JobSpec, Worker, utcnow
 from shared.presence import announce, waiting_detail
 from shared.reaper import reap_once

@@ -7,7 +7,6 @@ import timm
 from shared import registry, registry_build
 
 
-
 def test_snapshot_is_exactly_what_the_installed_timm_generates() -> None:
     """Regenerates the whole snapshot (every model built on the meta device: about 2 minutes)."""
     snapshot = registry.load_snapshot()
