@@ -55,15 +55,13 @@ class Config:
         return f"streams {self.streams} / threads {self.threads} / requests {self.requests} / precision {self.precision}"
 
 
-def speedboard(spec: BenchSpec) -> tuple[float, bool, Path, Config]:
-    """Throughput of the worker's engine, whether it was stable, the IR it ran and the config it compiled to."""
-    # A fresh engine each round, not one reused across rounds: a Speedboard job prepares (compiles) its engine
-    # and measures it once, and every benchmark_app run compiles afresh too, so both sides pay the same price for
-    # whatever a compilation decides (memory placement, thread pinning) and no round inherits another's state.
-    # The IR itself comes from the cache after the first round, so this costs a compile (~0.1-1 s), not a conversion.
-    prepared = openvino_engine.prepare(spec, report=lambda stage, fraction: None)
-    runner = prepared.runnable
-    assert isinstance(runner, openvino_engine.OpenVinoRunner)
+def read_back(runner: openvino_engine.OpenVinoRunner) -> Config:
+    """What the compiled model behind the runner's infer requests decided, and how many requests the runner keeps.
+
+    The CompiledModel handle must die here, before the runner: if Python frees it after the AsyncInferQueue, the
+    compiled model is destroyed with the GIL held, joining OpenVINO's stream threads while one of them waits for
+    the GIL (it ran our Python callback), and the process hangs (seen with OpenVINO 2026.4.1).
+    """
     compiled = runner.queue[0].get_compiled_model()
     config = Config(
         streams=int(compiled.get_property("NUM_STREAMS")),
@@ -74,6 +72,19 @@ def speedboard(spec: BenchSpec) -> tuple[float, bool, Path, Config]:
     optimal = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
     if optimal != config.requests:
         print(f"  note: the runner keeps {config.requests} requests in flight, the compiled model suggests {optimal}")
+    return config
+
+
+def speedboard(spec: BenchSpec) -> tuple[float, bool, Path, Config]:
+    """Throughput of the worker's engine, whether it was stable, the IR it ran and the config it compiled to."""
+    # A fresh engine each round, not one reused across rounds: a Speedboard job prepares (compiles) its engine
+    # and measures it once, and every benchmark_app run compiles afresh too, so both sides pay the same price for
+    # whatever a compilation decides (memory placement, thread pinning) and no round inherits another's state.
+    # The IR itself comes from the cache after the first round, so this costs a compile (~0.1-1 s), not a conversion.
+    prepared = openvino_engine.prepare(spec, report=lambda stage, fraction: None)
+    runner = prepared.runnable
+    assert isinstance(runner, openvino_engine.OpenVinoRunner)
+    config = read_back(runner)
     result = measure(runner, spec.duration_s)
     return result.throughput, result.stable, Path(prepared.details["ir"]), config
 

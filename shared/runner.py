@@ -132,8 +132,8 @@ def supervise(session: Session, job: Job, worker: str) -> Outcome:
         elif asked_to_stop is not None and now - asked_to_stop > CANCEL_GRACE_S:
             outcome = Outcome("cancelled")
         elif now > deadline:
-            outcome = Outcome("failed", f"exceeded the job time limit of {settings.job_time_limit_s / 60:.0f} min; "
-                                        "use a shorter duration_s or a smaller model")
+            outcome = Outcome("failed", f"exceeded the job time limit of {_duration(settings.job_time_limit_s)} "
+                                        "(SPEEDBOARD_JOB_TIME_LIMIT_S); use a shorter duration_s or a smaller model")
     if process.poll() is None:
         process.kill()
     process.wait()
@@ -143,6 +143,10 @@ def supervise(session: Session, job: Job, worker: str) -> Outcome:
 def overall_progress(stage: str, fraction: float) -> float:
     low, high = STAGE_SPAN.get(stage, (0.0, 0.0))
     return round(low + (high - low) * max(0.0, min(1.0, fraction)), 3)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
 
 
 def describe_exit(returncode: int) -> str:

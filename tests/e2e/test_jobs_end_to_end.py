@@ -79,6 +79,17 @@ def test_cancelling_a_running_job(api: TestClient, stack: Stack, start_worker: C
     assert result_rows(job_id) == [] and worker.benchmark_pid() is None
 
 
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+def test_a_job_over_its_time_limit_fails_and_the_worker_goes_on(
+    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+) -> None:
+    stack.env["SPEEDBOARD_JOB_TIME_LIMIT_S"] = "6"
+    worker = start_worker(stack)
+    job = wait_for_status(submit(api, duration_s=60), ("failed",), 60, worker)
+    assert "exceeded the job time limit of 6 s" in job.error and result_rows(job.id) == []
+    assert worker.benchmark_pid() is None and worker.process.poll() is None
+
+
 @pytest.mark.parametrize("stack", ["distributed"], indirect=True)
 def test_worker_killed_mid_measurement_job_is_retried_and_succeeds(
     api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
