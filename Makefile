@@ -10,6 +10,7 @@ STAMP := $(VENV)/.installed
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Speedboard needs Python 3.11 or newer (found $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 1; }
+	@$(PYTHON) -c 'import ensurepip' 2>/dev/null || { echo "Python's venv module is missing: on Debian/Ubuntu run: apt-get install python3-venv"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --disable-pip-version-check -q -e '.[cpu,test]'
 	@touch $@
@@ -22,8 +23,8 @@ run: $(STAMP)
 worker: $(STAMP)
 	$(PY) -m shared.supervisor worker
 
-services:
-	@bash scripts/ensure_services.sh
+services: $(STAMP)
+	@PY=$(PY) bash scripts/ensure_services.sh
 
 test: $(STAMP) services
 	$(PY) -m pytest

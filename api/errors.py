@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
 
 from api.schemas import RANGES, JobCreate
 from shared.jobs import JobFinished, JobNotFound
@@ -45,6 +46,11 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidJob)
     async def invalid_job(_: Request, exc: InvalidJob) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc), **exc.extra})
+
+    @app.exception_handler(OperationalError)
+    async def database_away(_: Request, exc: OperationalError) -> JSONResponse:
+        return JSONResponse(status_code=503, content={
+            "detail": "the database is not answering; check DATABASE_URL and that the database is up, then retry"})
 
     @app.exception_handler(JobNotFound)
     async def not_found(_: Request, exc: JobNotFound) -> JSONResponse:

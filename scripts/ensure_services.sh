@@ -41,10 +41,11 @@ if ! reachable "$phost" "$pport"; then
     version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
     if [ -n "$version" ]; then
       if [ "$fresh" = 1 ]; then  # a cluster we just installed: trust local TCP like the project machines do
-        sed -i '1i host all all 127.0.0.1/32 trust' "/etc/postgresql/$version/main/pg_hba.conf"
+        as_root sed -i '1i host all all 127.0.0.1/32 trust' "/etc/postgresql/$version/main/pg_hba.conf"
       fi
       echo "starting PostgreSQL $version"
-      as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start || true
+      # restart, not start: apt may already have started it, before the trust line existed
+      as_root pg_ctlcluster --skip-systemctl-redirect "$version" main restart || true
       if [ "$fresh" = 1 ] && wait_for "$phost" "$pport"; then
         as_root su postgres -c "createdb test" || true
       fi

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from shared.celery_app import publish
 from shared.models import TERMINAL, Job, JobSpec, Result, utcnow
@@ -42,11 +42,15 @@ def submit_job(session: Session, spec: JobSpec, queue: str) -> Job:
     job = Job.model_validate(spec.model_dump() | {"queue": queue})
     session.add(job)
     session.commit()
+    _try_publish(session, job)
+    return get_job(session, job.id)
+
+
+def _try_publish(session: Session, job: Job) -> None:
     try:
         publish_job(session, job)
-    except Exception as error:  # noqa: BLE001  (any broker failure: the reaper retries)
+    except Exception as error:  # noqa: BLE001  (any broker failure: published_at stays empty, the reaper retries)
         log.warning("job %s saved but not yet published: %s", job.id, error)
-    return get_job(session, job.id)
 
 
 def publish_job(session: Session, job: Job) -> None:
@@ -66,7 +70,9 @@ def claim_job(session: Session, job_id: str, worker: str) -> Job | None:
     """Take the job if it is queued, or running on a lease that expired; None when someone else has it."""
     now = utcnow()
     stale = now - timedelta(seconds=get_settings().heartbeat_timeout_s)
-    claimable = (col(Job.status) == "queued") | ((col(Job.status) == "running") & (col(Job.heartbeat_at) < stale))
+    expired = (col(Job.status) == "running") & (col(Job.heartbeat_at) < stale)
+    # An expired lease on the last attempt is the reaper's to fail, not ours to run once more.
+    claimable = (col(Job.status) == "queued") | (expired & (col(Job.attempts) < get_settings().max_attempts))
     won = update_job(
         session, job_id, claimable,
         status="running", worker=worker, attempts=Job.attempts + 1, stage="preparing", progress=0.0,
@@ -112,26 +118,29 @@ def finish(session: Session, job_id: str, worker: str, status: str, **values: An
     return get_job(session, job_id).status
 
 
-def attempt_lost(session: Session, job: Job, reason: str, expected_status: str = "running") -> str:
-    """An attempt ended without an outcome (the worker died): retry it, or fail after the last attempt."""
+def attempt_lost(session: Session, job: Job, reason: str, expected_status: str = "running",
+                 stale_before: datetime | None = None) -> str:
+    """An attempt ended without an outcome (the worker died): retry it, or fail after the last attempt.
+
+    `stale_before` (the reaper's cutoff) makes it a no-op if the worker's heartbeat came back meanwhile.
+    """
     max_attempts = get_settings().max_attempts
     guard = (col(Job.status) == expected_status) & (col(Job.attempts) == job.attempts)
+    if stale_before is not None:
+        guard = guard & (col(Job.heartbeat_at) < stale_before)
     if job.status == "cancelling":
         update_job(session, job.id, guard, status="cancelled", finished_at=utcnow(), detail=f"cancelled; {reason}")
-        return "cancelled"
-    if job.attempts >= max_attempts:
+    elif job.attempts >= max_attempts:
         error = (f"gave up after {job.attempts} attempts: {reason}. "
                  "Try a smaller model or batch size, or a machine with more memory.")
         update_job(session, job.id, guard, status="failed", error=error, finished_at=utcnow(), detail="failed")
-        return "failed"
-    retried = update_job(
+    elif update_job(
         session, job.id, guard,
         status="queued", stage=None, progress=0.0, worker=None, heartbeat_at=None, last_failure=reason,
-        detail=f"retrying (attempt {job.attempts} of {max_attempts} lost: {reason})",
-    )
-    if retried:
-        publish_job(session, get_job(session, job.id))
-    return "queued"
+        published_at=None, detail=f"retrying (attempt {job.attempts} of {max_attempts} lost: {reason})",
+    ):
+        _try_publish(session, get_job(session, job.id))
+    return get_job(session, job.id).status
 
 
 def cancel_job(session: Session, job_id: str) -> Job:
@@ -150,8 +159,3 @@ def cancel_job(session: Session, job_id: str) -> Job:
                       status="cancelling", detail="cancelling: the worker stops within seconds"):
             return get_job(session, job_id)
     return get_job(session, job_id)
-
-
-def stale_jobs(session: Session, status: str, older_than: datetime) -> list[Job]:
-    query = select(Job).where(col(Job.status) == status, col(Job.heartbeat_at) < older_than)
-    return list(session.exec(query))

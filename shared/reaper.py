@@ -29,7 +29,7 @@ def reap_once(session: Session) -> dict[str, int]:
     stale = now - timedelta(seconds=settings.heartbeat_timeout_s)
     orphans = select(Job).where(col(Job.status).in_(("running", "cancelling")), col(Job.heartbeat_at) < stale)
     for job in session.exec(orphans).all():
-        attempt_lost(session, job, WORKER_GONE, expected_status=job.status)
+        attempt_lost(session, job, WORKER_GONE, expected_status=job.status, stale_before=stale)
         counts["retried"] += 1
 
     too_old = now - timedelta(seconds=settings.queue_ttl_s)

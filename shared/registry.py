@@ -29,10 +29,6 @@ def load_snapshot() -> dict[str, Any]:
     return snapshot
 
 
-def timm_version() -> str:
-    return str(load_snapshot()["timm"])
-
-
 def lookup(name: str) -> ModelInfo | None:
     entry = load_snapshot()["models"].get(name)
     if entry is None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from queue import Empty, Queue
 from typing import Any
 
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from shared.benchmark import BenchSpec
@@ -34,7 +35,7 @@ STAGE_SPAN = {"preparing": (0.0, 0.05), "converting": (0.05, 0.3), "warming up":
 
 @dataclass
 class Outcome:
-    kind: str  # result | failed | cancelled | lost
+    kind: str  # result | failed | cancelled | lost | taken
     payload: Any = None
 
 
@@ -65,7 +66,7 @@ def _run_with_host_lock(session: Session, job: Job, worker: str) -> Outcome:
     with host_lock(get_settings().host_lock_path, still_wanted) as acquired:
         if not acquired:
             return Outcome("cancelled")
-        return supervise(session, job, worker)
+        return run_benchmark_process(session, job, worker)
 
 
 def bench_spec(job: Job) -> BenchSpec:
@@ -76,9 +77,12 @@ def bench_spec(job: Job) -> BenchSpec:
     )
 
 
+_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)  # loaded here: nothing may be loaded between fork and exec
+
+
 def die_with_parent() -> None:
     # If the worker itself is killed, its benchmark must not run on and skew the retry's timings.
-    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _read_events(stream: Any, events: Queue[list[Any] | None]) -> None:
@@ -90,14 +94,26 @@ def _read_events(stream: Any, events: Queue[list[Any] | None]) -> None:
     events.put(None)
 
 
-def supervise(session: Session, job: Job, worker: str) -> Outcome:
-    """Run the benchmark process, relaying progress and honouring cancellation and the time limit."""
-    settings = get_settings()
+def run_benchmark_process(session: Session, job: Job, worker: str) -> Outcome:
+    """Run the benchmark process, relaying progress and honouring cancellation and the time limit.
+
+    The process never outlives this call, whatever happens here: an orphan would skew the next job's timing.
+    """
     process = subprocess.Popen(
         [sys.executable, "-m", "shared.benchmark_process"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent,
         cwd=os.getcwd(),
     )
+    try:
+        return _watch(session, job, worker, process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[str]) -> Outcome:
+    settings = get_settings()
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(spec_to_json(bench_spec(job)))
     process.stdin.close()
@@ -106,38 +122,36 @@ def supervise(session: Session, job: Job, worker: str) -> Outcome:
 
     deadline = time.monotonic() + settings.job_time_limit_s
     stage, fraction, asked_to_stop = "preparing", 0.0, None
-    outcome: Outcome | None = None
-    while outcome is None:
+    status: str | None = "running"
+    while True:
         try:
             event = events.get(timeout=1.0)
         except Empty:
             event = []
         if event is None:  # stdout closed: the process ended without saying how
             process.wait()
-            outcome = Outcome("lost", describe_exit(process.returncode))
-            break
+            return Outcome("lost", describe_exit(process.returncode))
         if event and event[0] == "progress":
             stage, fraction = event[1], event[2]
         elif event:
-            outcome = Outcome(event[0], event[1] if len(event) > 1 else None)
-            break
-        status = heartbeat(session, job.id, worker, stage=stage, progress=overall_progress(stage, fraction),
-                           detail=f"{stage} on {worker}")
+            return Outcome(event[0], event[1] if len(event) > 1 else None)
+        try:
+            status = heartbeat(session, job.id, worker, stage=stage, progress=overall_progress(stage, fraction),
+                               detail=f"{stage} on {worker}" if status != "cancelling" else "cancelling")
+        except OperationalError as error:  # database briefly away: the lease outlasts short outages
+            session.rollback()
+            log.warning("heartbeat for job %s failed: %s", job.id, str(error).splitlines()[0])
         now = time.monotonic()
         if status is None:
-            outcome = Outcome("taken")  # the reaper gave the job to another worker: our run no longer counts
-        elif status == "cancelling" and asked_to_stop is None:
+            return Outcome("taken")  # the reaper gave the job to another worker: our run no longer counts
+        if status == "cancelling" and asked_to_stop is None:
             process.terminate()
             asked_to_stop = now
         elif asked_to_stop is not None and now - asked_to_stop > CANCEL_GRACE_S:
-            outcome = Outcome("cancelled")
+            return Outcome("cancelled")
         elif now > deadline:
-            outcome = Outcome("failed", f"exceeded the job time limit of {_duration(settings.job_time_limit_s)} "
-                                        "(SPEEDBOARD_JOB_TIME_LIMIT_S); use a shorter duration_s or a smaller model")
-    if process.poll() is None:
-        process.kill()
-    process.wait()
-    return outcome
+            return Outcome("failed", f"exceeded the job time limit of {_duration(settings.job_time_limit_s)} "
+                                     "(SPEEDBOARD_JOB_TIME_LIMIT_S); use a shorter duration_s or a smaller model")
 
 
 def overall_progress(stage: str, fraction: float) -> float:
@@ -166,5 +180,6 @@ def record(session: Session, job: Job, worker: str, outcome: Outcome) -> str:
         return finish(session, job.id, worker, "cancelled", detail="cancelled while running")
     if outcome.kind == "lost":
         log.warning("job %s: %s", job.id, outcome.payload)
-        return attempt_lost(session, get_job(session, job.id), outcome.payload, expected_status=get_job(session, job.id).status)
+        current = get_job(session, job.id)
+        return attempt_lost(session, current, outcome.payload, expected_status=current.status)
     return get_job(session, job.id).status

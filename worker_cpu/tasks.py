@@ -8,7 +8,7 @@ app = get_app()
 agent = install(app, backend="cpu", queue="cpu", describe_hardware=cpu_hardware)
 
 
-@app.task(name="worker_cpu.run_job", bind=True, acks_late=True, reject_on_worker_lost=True)
+@app.task(name="worker_cpu.run_job", bind=True)  # acks late, prefetch 1: set on the app (shared.celery_app)
 def run_job(self, job_id: str) -> str:  # type: ignore[no-untyped-def]
     """Benchmark one job; all the work lives in plain functions (shared.runner)."""
     return agent.run(job_id, self.request.hostname)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 from sqlmodel import Session, col, func, select
@@ -11,13 +11,10 @@ from api.deps import SessionDep
 from api.job_requests import resolve
 from api.schemas import JobCreate
 from shared.jobs import cancel_job, get_job, submit_job
-from shared.models import Job, JobPublic, JobsPublic, Result, ResultPublic
+from shared.models import Job, JobPublic, JobsPublic, JobStatus, Result, ResultPublic
 from shared.presence import waiting_detail
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
-
-StatusFilter = Literal["queued", "running", "cancelling", "succeeded", "failed", "cancelled"]
-
 
 def to_public(session: Session, job: Job) -> JobPublic:
     public = JobPublic.model_validate(job, from_attributes=True)
@@ -41,7 +38,7 @@ def create_job(body: JobCreate, session: SessionDep, response: Response) -> JobP
 @router.get("", response_model=JobsPublic)
 def list_jobs(
     session: SessionDep,
-    status: StatusFilter | None = None,
+    status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> JobsPublic:

@@ -42,3 +42,11 @@ def test_broker_down_job_is_kept_and_published_later(embedded_stack: Stack, redi
             assert reap_once(session)["republished"] == 1
         assert redis.Redis.from_url(redis_url).llen("cpu") == 1  # the task message is really in Redis now
         assert "not yet handed" not in client.get(f"/jobs/{job['id']}").json()["detail"]
+
+
+def test_database_down_is_a_503_saying_what_to_check(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none")  # nothing listens there
+    get_settings.cache_clear()
+    for response in (client.get("/results"), client.get("/jobs"), client.post("/jobs", json={"model": "resnet18", "backend": "cpu"})):
+        assert response.status_code == 503 and "check DATABASE_URL" in response.json()["detail"]
+    assert client.get("/health").status_code == 503

@@ -90,7 +90,6 @@ def test_a_job_over_its_time_limit_fails_and_the_worker_goes_on(
     assert worker.benchmark_pid() is None and worker.process.poll() is None
 
 
-@pytest.mark.parametrize("stack", ["distributed"], indirect=True)
 def test_worker_killed_mid_measurement_job_is_retried_and_succeeds(
     api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
 ) -> None:

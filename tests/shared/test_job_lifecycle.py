@@ -126,3 +126,39 @@ def test_waiting_detail_comes_from_live_heartbeats(session: Session) -> None:
     session.execute(update(Worker).values(last_heartbeat=utcnow() - timedelta(minutes=5)))
     session.commit()
     assert "none connected" in waiting_detail(session, job)
+
+
+def test_concurrent_claims_have_exactly_one_winner(session: Session) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    job = submit_job(session, SPEC, "cpu")
+
+    def claim(worker: str) -> bool:
+        with session_scope() as own:
+            return claim_job(own, job.id, worker) is not None
+
+    with ThreadPoolExecutor(8) as pool:
+        wins = list(pool.map(claim, [f"w{i}" for i in range(8)]))
+    assert wins.count(True) == 1 and get_job(session, job.id).attempts == 1
+
+
+def test_the_reaper_leaves_a_job_whose_heartbeat_came_back(session: Session) -> None:
+    job = submit_job(session, SPEC, "cpu")
+    claim_job(session, job.id, "w1")
+    seen_stale = get_job(session, job.id)
+    cutoff = utcnow() - timedelta(seconds=60)
+    heartbeat(session, job.id, "w1")  # the worker answers between the reaper's read and its write
+    assert attempt_lost(session, seen_stale, "gone", stale_before=cutoff) == "running"
+    still = get_job(session, job.id)
+    assert still.worker == "w1" and still.attempts == 1 and still.last_failure is None
+
+
+def test_an_expired_lease_on_the_last_attempt_is_not_claimed_again(session: Session) -> None:
+    job = submit_job(session, SPEC, "cpu")
+    for attempt in (1, 2, 3):
+        claim_job(session, job.id, f"w{attempt}")
+        age(session, job.id, heartbeat_at=3600)
+        if attempt < 3:
+            attempt_lost(session, get_job(session, job.id), "gone")
+    assert claim_job(session, job.id, "late-redelivery") is None
+    assert reap_once(session)["retried"] == 1 and get_job(session, job.id).status == "failed"
