@@ -31,7 +31,12 @@ def _describe(error: dict[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
         return f"unknown field {field!r}; accepted: {', '.join(JobCreate.model_fields)}"
     if error["type"] == "missing":
-        return f"{field} is required"
+        return f"{field} is required" + (" (cpu or gpu)" if field == "backend" else "")
+    if error["type"] == "json_invalid":
+        return f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})"
+    if error["type"] in ("model_attributes_type", "dict_type"):
+        return 'send a JSON object with the header content-type: application/json, e.g. {"model": "resnet50", "backend": "cpu"}'
+
     return f"{field}: {error['msg']}" if field else error["msg"]
 
 

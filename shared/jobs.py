@@ -143,6 +143,17 @@ def attempt_lost(session: Session, job: Job, reason: str, expected_status: str =
     return get_job(session, job.id).status
 
 
+def release_job(session: Session, job_id: str, worker: str, reason: str) -> str:
+    """Hand a job back to the queue without spending an attempt (its worker is shutting down on purpose)."""
+    mine = (col(Job.worker) == worker) & (col(Job.status) == "running")
+    if update_job(session, job_id, mine, status="queued", attempts=Job.attempts - 1, stage=None, progress=0.0,
+                  worker=None, heartbeat_at=None, last_failure=reason, published_at=None):
+        _try_publish(session, get_job(session, job_id))
+    else:
+        finish(session, job_id, worker, "cancelled", detail=f"cancelled; {reason}")  # it was being cancelled
+    return get_job(session, job_id).status
+
+
 def cancel_job(session: Session, job_id: str) -> Job:
     """Queued jobs end at once; running ones turn `cancelling` until their worker stops."""
     for _ in range(3):  # the job may move between our read and our write; look again

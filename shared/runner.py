@@ -22,20 +22,22 @@ from shared.benchmark import BenchSpec
 from shared.benchmark_process import spec_to_json
 from shared.db import session_scope
 from shared.hardware import physical_cores
-from shared.jobs import attempt_lost, claim_job, finish, finish_succeeded, get_job, heartbeat
+from shared.jobs import attempt_lost, claim_job, finish, finish_succeeded, get_job, heartbeat, release_job
 from shared.models import Job
 from shared.settings import get_settings
 
 log = logging.getLogger("speedboard.runner")
 
 CANCEL_GRACE_S = 5.0
+# Set when the worker is asked to stop (Ctrl-C, SIGTERM): the running job goes back to the queue at once.
+shutting_down = threading.Event()
 # Where each stage sits in the job's overall progress (0-1).
 STAGE_SPAN = {"preparing": (0.0, 0.05), "converting": (0.05, 0.3), "warming up": (0.3, 0.4), "measuring": (0.4, 1.0)}
 
 
 @dataclass
 class Outcome:
-    kind: str  # result | failed | cancelled | lost | taken
+    kind: str  # result | failed | cancelled | lost | released | taken
     payload: Any = None
 
 
@@ -124,6 +126,9 @@ def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[st
     stage, fraction, asked_to_stop = "preparing", 0.0, None
     status: str | None = "running"
     while True:
+        if shutting_down.is_set():
+            process.terminate()
+            return Outcome("released", "the worker running it was shut down")
         try:
             event = events.get(timeout=1.0)
         except Empty:
@@ -178,6 +183,8 @@ def record(session: Session, job: Job, worker: str, outcome: Outcome) -> str:
         return finish(session, job.id, worker, "failed", error=outcome.payload, detail="failed")
     if outcome.kind == "cancelled":
         return finish(session, job.id, worker, "cancelled", detail="cancelled while running")
+    if outcome.kind == "released":
+        return release_job(session, job.id, worker, outcome.payload)
     if outcome.kind == "lost":
         log.warning("job %s: %s", job.id, outcome.payload)
         current = get_job(session, job.id)

@@ -80,7 +80,8 @@ class _Recorder:
         if self.measure_from is None:
             self.progress("warming up", min(1.0, (now - self.started) / WARMUP_S))
         else:
-            done = max((now - self.measure_from) / self.duration_s, len(self.ends) / MIN_ITERATIONS)
+            # Measuring ends when both the duration and the iteration count are reached: the laggard decides.
+            done = min((now - self.measure_from) / self.duration_s, len(self.ends) / MIN_ITERATIONS)
             self.progress("measuring", min(1.0, done))
 
 

@@ -71,4 +71,5 @@ def install(app: Celery, backend: str, queue: str, describe_hardware: Any) -> Ag
     agent = Agent(backend, queue, describe_hardware)
     signals.worker_ready.connect(agent.on_ready, weak=False)
     signals.worker_shutdown.connect(agent.on_shutdown, weak=False)
+    signals.worker_shutting_down.connect(lambda **_: runner.shutting_down.set(), weak=False)
     return agent

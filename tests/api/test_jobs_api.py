@@ -104,3 +104,11 @@ def test_list_jobs_newest_first_with_status_filter_and_paging(client: TestClient
     assert page["total"] == 3 and [j["id"] for j in page["items"]] == [ids[1]]
     assert client.get("/jobs", params={"limit": 0}).status_code == 422
     assert client.get("/jobs", params={"status": "lost"}).status_code == 422
+
+
+def test_a_body_that_is_not_a_json_object_says_how_to_send_one(client: TestClient) -> None:
+    plain = client.post("/jobs", content=b'{"model": "resnet50", "backend": "cpu"}', headers={"content-type": "text/plain"})
+    assert plain.status_code == 422 and "content-type: application/json" in plain.json()["message"]
+    broken = client.post("/jobs", content=b"{not json", headers={"content-type": "application/json"})
+    assert broken.status_code == 422 and "not valid JSON" in broken.json()["message"]
+    assert "backend is required (cpu or gpu)" in client.post("/jobs", json={"model": "resnet50"}).text

@@ -108,6 +108,23 @@ def test_worker_killed_mid_measurement_job_is_retried_and_succeeds(
 
 
 @pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+def test_stopping_a_worker_mid_job_hands_the_job_back_without_spending_an_attempt(
+    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+) -> None:
+    first = start_worker(stack)
+    job_id = submit(api, duration_s=3)
+    wait_for_stage(job_id, "measuring", 120)
+    first.process.send_signal(signal.SIGTERM)  # what Ctrl-C on `make run` sends
+    assert first.process.wait(timeout=10) == 0
+    requeued = job_state(job_id)
+    assert requeued.status == "queued" and requeued.attempts == 0
+    assert requeued.last_failure == "the worker running it was shut down"
+    start_worker(stack)
+    done = wait_for_status(job_id, ("succeeded",), 120)
+    assert done.attempts == 1 and len(result_rows(job_id)) == 1
+
+
+@pytest.mark.parametrize("stack", ["embedded"], indirect=True)
 def test_benchmark_process_killed_on_the_last_attempt_fails_saying_how(
     api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
 ) -> None:
