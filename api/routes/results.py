@@ -10,7 +10,7 @@ from sqlmodel import col, func, select
 
 from api.csv_export import to_csv
 from api.deps import SessionDep
-from shared.models import Result, ResultPublic, ResultsPublic
+from shared.models import BackendName, PrecisionName, Result, ResultPublic, ResultsPublic
 
 router = APIRouter(prefix="/results", tags=["results"])
 
@@ -18,11 +18,11 @@ router = APIRouter(prefix="/results", tags=["results"])
 @router.get("", response_model=ResultsPublic, responses={200: {"content": {"text/csv": {}}}})
 def list_results(
     session: SessionDep,
-    backend: Literal["cpu", "gpu"] | None = None,
+    backend: BackendName | None = None,
     engine: str | None = None,
     model: Annotated[str | None, Query(description="an architecture (every tag) or arch.tag")] = None,
     hardware: Annotated[str | None, Query(description="exact hardware label, e.g. 'Intel Xeon Processor, 2 cores'")] = None,
-    precision: Literal["fp32", "fp16", "bf16"] | None = None,
+    precision: PrecisionName | None = None,
     since: datetime | None = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,

@@ -47,6 +47,7 @@ def test_broker_down_job_is_kept_and_published_later(embedded_stack: Stack, redi
 def test_database_down_is_a_503_saying_what_to_check(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("DATABASE_URL", "postgresql://postgres@127.0.0.1:1/none")  # nothing listens there
     get_settings.cache_clear()
-    for response in (client.get("/results"), client.get("/jobs"), client.post("/jobs", json={"model": "resnet18", "backend": "cpu"})):
+    job = {"model": "resnet18", "backend": "cpu"}
+    for response in (client.get("/results"), client.get("/jobs"), client.post("/jobs", json=job)):
         assert response.status_code == 503 and "check DATABASE_URL" in response.json()["detail"]
     assert client.get("/health").status_code == 503
