@@ -134,24 +134,27 @@ def attempt_lost(session: Session, job: Job, reason: str, expected_status: str =
         error = (f"gave up after {job.attempts} attempts: {reason}. "
                  "Try a smaller model or batch size, or a machine with more memory.")
         update_job(session, job.id, guard, status="failed", error=error, finished_at=utcnow(), detail="failed")
-    elif update_job(
-        session, job.id, guard,
-        status="queued", stage=None, progress=0.0, worker=None, heartbeat_at=None, last_failure=reason,
-        published_at=None, detail=f"retrying (attempt {job.attempts} of {max_attempts} lost: {reason})",
-    ):
-        _try_publish(session, get_job(session, job.id))
+    else:
+        _requeue(session, job.id, guard, reason,
+                 detail=f"retrying (attempt {job.attempts} of {max_attempts} lost: {reason})")
     return get_job(session, job.id).status
 
 
 def release_job(session: Session, job_id: str, worker: str, reason: str) -> str:
     """Hand a job back to the queue without spending an attempt (its worker is shutting down on purpose)."""
     mine = (col(Job.worker) == worker) & (col(Job.status) == "running")
-    if update_job(session, job_id, mine, status="queued", attempts=Job.attempts - 1, stage=None, progress=0.0,
-                  worker=None, heartbeat_at=None, last_failure=reason, published_at=None):
-        _try_publish(session, get_job(session, job_id))
-    else:
+    if not _requeue(session, job_id, mine, reason, attempts=Job.attempts - 1):
         finish(session, job_id, worker, "cancelled", detail=f"cancelled; {reason}")  # it was being cancelled
     return get_job(session, job_id).status
+
+
+def _requeue(session: Session, job_id: str, guard: Any, reason: str, **values: Any) -> bool:
+    """Put a held job back in the queue, unpublished, and publish it; False when `guard` no longer holds."""
+    requeued = update_job(session, job_id, guard, status="queued", stage=None, progress=0.0, worker=None,
+                          heartbeat_at=None, last_failure=reason, published_at=None, **values)
+    if requeued:
+        _try_publish(session, get_job(session, job_id))
+    return requeued
 
 
 def cancel_job(session: Session, job_id: str) -> Job:

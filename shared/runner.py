@@ -22,6 +22,7 @@ from shared.benchmark import BenchSpec
 from shared.benchmark_process import spec_to_json
 from shared.db import session_scope
 from shared.hardware import physical_cores
+from shared.host_lock import host_lock
 from shared.jobs import attempt_lost, claim_job, finish, finish_succeeded, get_job, heartbeat, release_job
 from shared.models import Job
 from shared.settings import get_settings
@@ -59,8 +60,6 @@ def run_job(job_id: str, worker: str) -> str:
 
 
 def _run_with_host_lock(session: Session, job: Job, worker: str) -> Outcome:
-    from shared.host_lock import host_lock
-
     def still_wanted() -> bool:
         status = heartbeat(session, job.id, worker, detail="waiting for another benchmark on this machine to finish")
         return status == "running"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from functools import cached_property
 from typing import Any
 
 from celery import Celery, signals
 
 from shared import runner
 from shared.db import migrate, session_scope
+from shared.hardware import host
 from shared.models import Worker
 from shared.presence import announce, depart
 from shared.reaper import start_reaper
@@ -19,18 +22,20 @@ log = logging.getLogger("speedboard.worker")
 
 
 class Agent:
-    def __init__(self, backend: str, queue: str, describe_hardware: Any) -> None:
+    def __init__(self, backend: str, queue: str, describe_hardware: Callable[[], tuple[str, Any]]) -> None:
         self.backend, self.queue, self.describe_hardware = backend, queue, describe_hardware
         self.name = ""
         self.job_id: str | None = None
         self.stop = threading.Event()
 
-    def beat(self) -> None:
-        hardware, _ = self.describe_hardware()
-        from shared.hardware import host
+    @cached_property
+    def hardware(self) -> str:
+        """The machine does not change under a running worker: described once, not at every heartbeat."""
+        return str(self.describe_hardware()[0])
 
+    def beat(self) -> None:
         worker = Worker(
-            name=self.name, backend=self.backend, queue=self.queue, hardware=hardware, host=host(),
+            name=self.name, backend=self.backend, queue=self.queue, hardware=self.hardware, host=host(),
             state="busy" if self.job_id else "idle", job_id=self.job_id,
         )
         with session_scope() as session:
@@ -67,7 +72,7 @@ class Agent:
             self.beat()
 
 
-def install(app: Celery, backend: str, queue: str, describe_hardware: Any) -> Agent:
+def install(app: Celery, backend: str, queue: str, describe_hardware: Callable[[], tuple[str, Any]]) -> Agent:
     agent = Agent(backend, queue, describe_hardware)
     signals.worker_ready.connect(agent.on_ready, weak=False)
     signals.worker_shutdown.connect(agent.on_shutdown, weak=False)
