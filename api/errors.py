@@ -7,29 +7,44 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy.exc import OperationalError
 
-from api.schemas import RANGES, JobCreate
+from api.schemas import RANGES, JobCreate, ModelCorrection, SuiteCreate, VariantCreate
 from shared.jobs import JobFinished, JobNotFound
+from shared.variants import InvalidVariant
 
+# Which body each route takes, so an unknown field's message lists the right accepted fields.
+BODIES: dict[tuple[str, str], type[BaseModel]] = {
+    ("POST", "/jobs"): JobCreate, ("POST", "/models"): VariantCreate, ("PUT", "/models"): ModelCorrection,
+    ("POST", "/suites"): SuiteCreate,
+}
 RANGE_ERRORS = ("greater_than_equal", "less_than_equal", "int_parsing", "int_from_float", "float_parsing")
 
 
-class InvalidJob(Exception):
-    """The job cannot be accepted; the message says why and what to do instead."""
+class InvalidRequest(Exception):
+    """The request cannot be accepted; the message says why and what to do instead."""
 
     def __init__(self, message: str, **extra: Any) -> None:
         super().__init__(message)
         self.extra = extra
 
 
-def _describe(error: dict[str, Any]) -> str:
+class NotFound(Exception):
+    """No such model or suite; the message says where to look."""
+
+
+class AlreadyExists(Exception):
+    """The name is taken; the message says how to change the existing entry."""
+
+
+def _describe(error: dict[str, Any], accepted: list[str]) -> str:
     field = ".".join(str(part) for part in error["loc"] if part != "body")
     if field in RANGES and error["type"] in RANGE_ERRORS:
         low, high = RANGES[field]
         return f"{field} must be a number from {low} to {high} (got {error.get('input')!r})"
     if error["type"] == "extra_forbidden":
-        return f"unknown field {field!r}; accepted: {', '.join(JobCreate.model_fields)}"
+        return f"unknown field {field!r}; accepted: {', '.join(accepted)}"
     if error["type"] == "missing":
         return f"{field} is required" + (" (cpu or gpu)" if field == "backend" else "")
     if error["type"] == "json_invalid":
@@ -42,15 +57,29 @@ def _describe(error: dict[str, Any]) -> str:
 
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
-    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         errors = [dict(e) for e in exc.errors()]
-        messages = [_describe(e) for e in errors]
+        body = BODIES.get((request.method, request.url.path.rstrip("/").rsplit("/", 1)[0] if request.method == "PUT"
+                           else request.url.path.rstrip("/")), JobCreate)
+        messages = [_describe(e, list(body.model_fields)) for e in errors]
         detail = [{"loc": e["loc"], "msg": m, "type": e["type"]} for e, m in zip(errors, messages, strict=True)]
         return JSONResponse(status_code=422, content={"detail": detail, "message": "; ".join(messages)})
 
-    @app.exception_handler(InvalidJob)
-    async def invalid_job(_: Request, exc: InvalidJob) -> JSONResponse:
+    @app.exception_handler(InvalidRequest)
+    async def invalid_job(_: Request, exc: InvalidRequest) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc), **exc.extra})
+
+    @app.exception_handler(InvalidVariant)
+    async def invalid_variant(_: Request, exc: InvalidVariant) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(NotFound)
+    async def missing(_: Request, exc: NotFound) -> JSONResponse:
+        return JSONResponse(status_code=404, content={"detail": str(exc)})
+
+    @app.exception_handler(AlreadyExists)
+    async def exists(_: Request, exc: AlreadyExists) -> JSONResponse:
+        return JSONResponse(status_code=409, content={"detail": str(exc)})
 
     @app.exception_handler(OperationalError)
     async def database_away(_: Request, exc: OperationalError) -> JSONResponse:

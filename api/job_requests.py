@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from api.errors import InvalidJob
+from sqlmodel import Session
+
+from api.errors import InvalidRequest
 from api.schemas import JobCreate
-from shared.models import JobSpec
+from shared.models import CatalogEntry, JobSpec
 from shared.registry import closest, lookup
 from shared.settings import get_settings
 
@@ -16,45 +19,53 @@ NAME = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?$")
 NEVER_DOWNLOADED = "Speedboard builds timm architectures by name with random weights and never downloads or reads model files"
 
 
-def resolve(request: JobCreate) -> JobSpec:
+def resolve(request: JobCreate, session: Session) -> JobSpec:
     arch, tag = parse_model_name(request.model)
+    variant = session.get(CatalogEntry, arch)
+    if variant is not None and variant.kind == "variant" and tag is None:
+        return _resolve_variant(request, variant)
     info = lookup(arch)
     if info is None:
         suggestions = closest(arch)
         hint = f"; closest names: {', '.join(suggestions)}" if suggestions else "; see GET /models for the list"
-        raise InvalidJob(f"unknown model {arch!r}{hint}", suggestions=suggestions)
+        hint += " (or register a custom variant with POST /models)"
+        raise InvalidRequest(f"unknown model {arch!r}{hint}", suggestions=suggestions)
     if tag is not None and tag not in info.tags:
         known = ", ".join(info.tags[:12]) or "none"
-        raise InvalidJob(f"{arch} has no pretrained tag {tag!r}; its tags: {known}")
+        raise InvalidRequest(f"{arch} has no pretrained tag {tag!r}; its tags: {known}")
     limit = get_settings().max_params_m
     if info.params_m is not None and info.params_m > limit:
-        raise InvalidJob(f"{arch} has {info.params_m:,.0f} M parameters, above this server's limit of {limit:,.0f} M "
+        raise InvalidRequest(f"{arch} has {info.params_m:,.0f} M parameters, above this server's limit of {limit:,.0f} M "
                          "(SPEEDBOARD_MAX_PARAMS_M); pick a smaller model")
+    return JobSpec(model=arch, pretrained_tag=tag or info.default_tag, input_size=request.input_size or info.input_size,
+                   **_settings(request))
+
+
+def _resolve_variant(request: JobCreate, variant: CatalogEntry) -> JobSpec:
+    base = lookup(variant.base or "")
+    input_size = request.input_size or variant.img_size or (base.input_size if base else 224)
+    return JobSpec(model=variant.name, base_model=variant.base, model_kwargs=variant.kwargs, input_size=input_size,
+                   **_settings(request))
+
+
+def _settings(request: JobCreate) -> dict[str, Any]:
     engine = request.engine or ENGINES[request.backend][0]
     if engine not in ENGINES[request.backend]:
-        raise InvalidJob(f"engine {engine!r} does not run on backend {request.backend!r}; "
-                         f"use one of: {', '.join(ENGINES[request.backend])}")
-    return JobSpec(
-        model=arch,
-        pretrained_tag=tag or info.default_tag,
-        backend=request.backend,
-        engine=engine,
-        precision=request.precision,
-        batch_size=request.batch_size or DEFAULT_BATCH[request.backend],
-        streams=request.streams,
-        input_size=request.input_size or info.input_size,
-        duration_s=request.duration_s,
-    )
+        raise InvalidRequest(f"engine {engine!r} does not run on backend {request.backend!r}; "
+                             f"use one of: {', '.join(ENGINES[request.backend])}")
+    return {"backend": request.backend, "engine": engine, "precision": request.precision,
+            "batch_size": request.batch_size or DEFAULT_BATCH[request.backend], "streams": request.streams,
+            "duration_s": request.duration_s}
 
 
 def parse_model_name(name: str) -> tuple[str, str | None]:
     name = name.strip()
     lowered = name.lower()
     if lowered.startswith(("hf-hub:", "hf_hub:", "local-dir:", "timm/")) or "://" in name or "/" in name or "\\" in name:
-        raise InvalidJob(f"{name!r} is refused: {NEVER_DOWNLOADED}. Give a timm architecture such as resnet50 "
+        raise InvalidRequest(f"{name!r} is refused: {NEVER_DOWNLOADED}. Give a timm architecture such as resnet50 "
                          "or resnet50.tv_in1k")
     if not NAME.match(name):
-        raise InvalidJob(f"{name!r} is not a timm model name (letters, digits and _ with an optional .tag), "
+        raise InvalidRequest(f"{name!r} is not a timm model name (letters, digits and _ with an optional .tag), "
                          "e.g. resnet50 or resnet50.tv_in1k")
     arch, _, tag = name.partition(".")
     return arch, tag or None

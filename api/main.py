@@ -8,9 +8,10 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_handlers
-from api.routes import health, jobs, results
+from api.routes import charts, health, jobs, models, results, suites
 from shared.db import migrate
 from shared.reaper import start_reaper
 
@@ -32,5 +33,6 @@ app = FastAPI(
     lifespan=lifespan,
 )
 install_handlers(app)
-for module in (jobs, results, health):
+for module in (jobs, results, models, suites, charts, health):
     app.include_router(module.router)
+app.mount("/static", StaticFiles(directory=charts.STATIC), name="static")

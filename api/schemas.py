@@ -37,3 +37,40 @@ class JobCreate(BaseModel):
     streams: int | None = _ranged("streams", None, "default: the worker's physical cores")
     input_size: int | None = _ranged("input_size", None, "default: the model's own size")
     duration_s: float = _ranged("duration_s", 10.0, "seconds of measuring, after a 2 s warm-up")
+
+
+class ModelCorrection(BaseModel):
+    """A corrected accuracy figure for a catalog entry, with where it comes from."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    top1: float = Field(ge=0, le=100, description="ImageNet-1k top-1, %")
+    top5: float | None = Field(default=None, ge=0, le=100)
+    img_size: int | None = Field(default=None, ge=32, le=1024, description="the input size the figure was measured at")
+    source: str = Field(min_length=1, max_length=500, description="where the figure comes from: a paper, a URL, your own eval")
+
+
+class VariantCreate(BaseModel):
+    """A custom variant of a timm architecture, e.g. the seed study's LeViT-768*."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_]+$", examples=["levit_768_star"],
+                      description="letters, digits and _ (no dot: a dot separates a pretrained tag)")
+    base: str = Field(min_length=1, max_length=200, description="the timm architecture it is built from", examples=["levit_384"])
+    kwargs: dict[str, Any] = Field(description="numeric and shape constructor arguments: widths, depths, heads, ratios, sizes")
+    label: str | None = Field(default=None, max_length=100, description="display name, e.g. LeViT-768*")
+    family: Literal["CNN", "transformer", "mobile", "MLP", "hybrid"] | None = None
+    top1: float | None = Field(default=None, ge=0, le=100)
+    top5: float | None = Field(default=None, ge=0, le=100)
+    source: str | None = Field(default=None, max_length=500)
+
+
+class SuiteCreate(BaseModel):
+    """A named set of benchmarks queued in one call."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: Literal["seed"] = Field(default="seed", description="seed: the seed study's models and settings")
+    backend: BackendName
+    duration_s: float = _ranged("duration_s", 10.0, "seconds of measuring per model")

@@ -37,6 +37,8 @@ class BenchSpec:
     input_size: int
     duration_s: float
     cache_dir: Path
+    base_model: str | None = None  # a custom variant: timm builds base_model with model_kwargs
+    model_kwargs: dict[str, Any] | None = None
 
 
 @dataclass

@@ -5,12 +5,13 @@ Every transition is a conditional UPDATE, so two processes racing on one job nev
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session, col, select
 
 from shared.celery_app import publish
 from shared.models import TERMINAL, Job, JobSpec, Result, utcnow
@@ -36,10 +37,10 @@ def update_job(session: Session, job_id: str, where: Any, **values: Any) -> bool
     return bool(outcome.rowcount)  # type: ignore[attr-defined]
 
 
-def submit_job(session: Session, spec: JobSpec, queue: str) -> Job:
+def submit_job(session: Session, spec: JobSpec, queue: str, suite_id: str | None = None) -> Job:
     """Write the job row, then publish it. If the broker is away the job stays queued, unpublished,
     and the reaper publishes it once the broker answers: an accepted job is never lost."""
-    job = Job.model_validate(spec.model_dump() | {"queue": queue})
+    job = Job.model_validate(spec.model_dump() | {"queue": queue, "suite_id": suite_id})
     session.add(job)
     session.commit()
     _try_publish(session, job)
@@ -97,7 +98,7 @@ def finish_succeeded(session: Session, job_id: str, worker: str, result: dict[st
     if job.status == "cancelling":
         return finish(session, job_id, worker, "cancelled", detail="cancelled while measuring")
     now = utcnow()
-    session.add(Result.model_validate(result | {"job_id": job_id, "created_at": now}))
+    add_result(session, result | {"job_id": job_id, "created_at": now, "suite_id": job.suite_id})
     outcome = session.execute(
         update(Job)
         .where(col(Job.id) == job_id, col(Job.worker) == worker, col(Job.status) == "running")
@@ -109,6 +110,27 @@ def finish_succeeded(session: Session, job_id: str, worker: str, result: dict[st
         return finish(session, job_id, worker, "cancelled", detail="cancelled while measuring")
     session.commit()
     return "succeeded"
+
+
+def add_result(session: Session, fields: dict[str, Any]) -> Result:
+    """Add a result as the latest run of its configuration (not committed: the caller's transaction decides)."""
+    key = config_key(fields)
+    previous = session.exec(select(Result.runs).where(col(Result.config_key) == key, col(Result.latest))).all()
+    session.execute(update(Result).where(col(Result.config_key) == key, col(Result.latest)).values(latest=False)
+                    .execution_options(synchronize_session=False))
+    result = Result.model_validate(fields | {"config_key": key, "latest": True, "runs": max(previous, default=0) + 1})
+    session.add(result)
+    session.flush()
+    return result
+
+
+CONFIG_COLUMNS = ("model", "pretrained_tag", "backend", "engine", "hardware", "precision", "batch_size", "input_size", "streams")
+
+
+def config_key(result: dict[str, Any]) -> str:
+    """Results with the same key are runs of one configuration: one point on a chart."""
+    text = "|".join(str(result[column]) for column in CONFIG_COLUMNS)
+    return hashlib.sha1(text.encode()).hexdigest()[:20]
 
 
 def finish(session: Session, job_id: str, worker: str, status: str, **values: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import timm
 import torch
@@ -20,14 +21,20 @@ class PreparedModel:
     input_shape: tuple[int, int, int, int]
 
 
-def create(name: str, input_size: int) -> torch.nn.Module:
-    """timm.create_model with pretrained=False; sizes other than the default go to `img_size` where the model takes one."""
+def create(name: str, input_size: int, kwargs: dict[str, Any] | None = None) -> torch.nn.Module:
+    """timm.create_model with pretrained=False; sizes other than the default go to `img_size` where the model takes one.
+
+    `kwargs` (a custom variant's, already checked against the allow-list) go to the constructor.
+    """
+    kwargs = dict(kwargs or {})
     try:
-        model = timm.create_model(name, pretrained=False)
-        if model.pretrained_cfg.get("input_size", (3, 224, 224))[-1] != input_size and _needs_img_size(model):
-            model = timm.create_model(name, pretrained=False, img_size=input_size)
+        model = timm.create_model(name, pretrained=False, **kwargs)
+        if ("img_size" not in kwargs and model.pretrained_cfg.get("input_size", (3, 224, 224))[-1] != input_size
+                and _needs_img_size(model)):
+            model = timm.create_model(name, pretrained=False, img_size=input_size, **kwargs)
     except Exception as error:  # noqa: BLE001  (any constructor error is the user's to read)
-        raise BenchmarkError(f"timm could not build {name!r} at input size {input_size}: {error}") from error
+        what = f"{name!r} with {kwargs}" if kwargs else repr(name)
+        raise BenchmarkError(f"timm could not build {what} at input size {input_size}: {error}") from error
     return model.eval()
 
 
@@ -36,8 +43,8 @@ def _needs_img_size(model: torch.nn.Module) -> bool:
     return hasattr(model, "patch_embed") or "img_size" in getattr(model, "default_cfg", {})
 
 
-def prepare(name: str, input_size: int, batch_size: int) -> PreparedModel:
-    model = create(name, input_size)
+def prepare(name: str, input_size: int, batch_size: int, kwargs: dict[str, Any] | None = None) -> PreparedModel:
+    model = create(name, input_size, kwargs)
     params_m = sum(p.numel() for p in model.parameters()) / 1e6
     try:
         with torch.no_grad():

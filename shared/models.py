@@ -59,6 +59,9 @@ class JobSpec(SQLModel):
     streams: int | None = None
     input_size: int = 224
     duration_s: float = 10.0
+    # A custom variant (POST /models) builds `base_model` with `model_kwargs`; `model` is then the variant's name.
+    base_model: str | None = None
+    model_kwargs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
 
 
 class Job(JobSpec, table=True):
@@ -72,6 +75,7 @@ class Job(JobSpec, table=True):
     error: str | None = None
     last_failure: str | None = None
     worker: str | None = None
+    suite_id: str | None = Field(default=None, index=True)
     created_at: datetime = _ts(index=True)
     updated_at: datetime = _ts()
     published_at: datetime | None = _optional_ts()
@@ -115,8 +119,42 @@ class Result(ResultBase, table=True):
         Index("ix_result_hardware", "hardware"),
         Index("ix_result_engine", "engine"),
         Index("ix_result_precision", "precision"),
+        Index("ix_result_latest_backend", "latest", "backend"),
     )
     id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = _ts(index=True)
+    # Runs of one configuration (model, tag, engine, hardware, precision, shapes): the newest is `latest`, the chart's point.
+    config_key: str = Field(index=True)
+    latest: bool = True
+    runs: int = 1
+    suite_id: str | None = Field(default=None, index=True)
+
+
+class CatalogEntry(SQLModel, table=True):
+    """A user's correction of a published figure (`arch.tag`) or a custom variant (`base` + `kwargs`)."""
+
+    __tablename__ = "catalog_entry"
+    name: str = Field(primary_key=True)
+    kind: str  # correction | variant
+    base: str | None = None
+    kwargs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    label: str | None = None
+    family: str | None = None
+    top1: float | None = None
+    top5: float | None = None
+    img_size: int | None = None
+    source: str | None = None
+    params_m: float | None = None
+    created_at: datetime = _ts()
+    updated_at: datetime = _ts()
+
+
+class Suite(SQLModel, table=True):
+    """A set of jobs queued in one call, e.g. the seed study on one backend."""
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
+    name: str
+    backend: str
     created_at: datetime = _ts(index=True)
 
 
@@ -134,12 +172,57 @@ class Worker(SQLModel, table=True):
     last_heartbeat: datetime = _ts(index=True)
 
 
-class ResultPublic(ResultBase):
+class Accuracy(SQLModel):
+    """The ImageNet-1k figures that apply to a result, and where they come from."""
+
+    top1: float | None = None
+    top5: float | None = None
+    top1_img_size: int | None = None
+    top1_source: str | None = None
+    family: str | None = None
+
+
+class TagFigures(SQLModel):
+    tag: str
+    img_size: int | None
+    figures: list[dict[str, Any]]
+    correction: dict[str, Any] | None = None
+
+
+class ModelPublic(Accuracy):
+    """A model Speedboard can benchmark: a timm architecture or a custom variant, with the accuracy that applies."""
+
+    name: str
+    kind: Literal["timm", "variant"]
+    label: str | None
+    curated: bool
+    seed: bool
+    default_tag: str | None
+    tag_names: list[str]
+    input_size: int
+    params_m: float | None
+    corrected: bool
+    base: str | None = None
+    kwargs: dict[str, Any] | None = None
+    tags: list[TagFigures] | None = None
+
+
+class ModelsPublic(SQLModel):
+    items: list[ModelPublic]
+    total: int
+
+
+class ResultPublic(ResultBase, Accuracy):
+    id: int
     created_at: datetime
+    runs: int
+    latest: bool
+    suite_id: str | None
 
 
 class JobPublic(JobSpec):
     id: str
+    suite_id: str | None
     status: JobStatus
     stage: str | None
     progress: float
@@ -162,3 +245,17 @@ class JobsPublic(SQLModel):
 class ResultsPublic(SQLModel):
     items: list[ResultPublic]
     total: int
+
+
+class SuitePublic(SQLModel):
+    id: str
+    name: str
+    backend: str
+    created_at: datetime
+    total: int
+    counts: dict[str, int]
+    finished: int
+    done: bool
+    progress: float
+    chart_url: str
+    jobs: list[dict[str, Any]]

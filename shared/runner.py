@@ -75,6 +75,7 @@ def bench_spec(job: Job) -> BenchSpec:
         model=job.model, pretrained_tag=job.pretrained_tag, backend=job.backend, engine=job.engine,
         precision=job.precision, batch_size=job.batch_size, streams=job.streams or physical_cores(),
         input_size=job.input_size, duration_s=job.duration_s, cache_dir=get_settings().cache_dir,
+        base_model=job.base_model, model_kwargs=job.model_kwargs,
     )
 
 

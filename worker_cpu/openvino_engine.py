@@ -51,7 +51,7 @@ def convert(spec: BenchSpec, folder: Path) -> dict[str, Any]:
     from shared.model_prep import prepare  # torch and timm only on a cache miss
 
     started = time.perf_counter()
-    model = prepare(spec.model, spec.input_size, spec.batch_size)
+    model = prepare(spec.base_model or spec.model, spec.input_size, spec.batch_size, spec.model_kwargs)
     try:
         ir = ov.convert_model(model.module, example_input=np.zeros(model.input_shape, np.float32), input=[model.input_shape])
     except Exception as error:  # noqa: BLE001
@@ -64,6 +64,7 @@ def ir_path(spec: BenchSpec, report: Report) -> tuple[Path, dict[str, Any], bool
     key = cache_key(
         model=spec.model, shape=[spec.batch_size, 3, spec.input_size, spec.input_size], precision=spec.precision,
         versions=versions("openvino", "torch", "timm"),
+        **({"variant": [spec.base_model, spec.model_kwargs]} if spec.base_model else {}),
     )
 
     def build(folder: Path) -> dict[str, Any]:

@@ -10,8 +10,9 @@ from sqlmodel import Session, col, func, select
 from api.deps import SessionDep
 from api.job_requests import resolve
 from api.schemas import JobCreate
+from shared.accuracy import AccuracyBook, with_accuracy
 from shared.jobs import cancel_job, get_job, submit_job
-from shared.models import Job, JobPublic, JobsPublic, JobStatus, Result, ResultPublic
+from shared.models import CatalogEntry, Job, JobPublic, JobsPublic, JobStatus, Result, ResultPublic
 from shared.presence import waiting_detail
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
@@ -24,13 +25,15 @@ def to_public(session: Session, job: Job) -> JobPublic:
             public.detail += "; not yet handed to the broker (it will be when the broker answers)"
     if job.status == "succeeded":
         result = session.exec(select(Result).where(col(Result.job_id) == job.id)).first()
-        public.result = ResultPublic.model_validate(result, from_attributes=True) if result else None
+        if result is not None:
+            book = AccuracyBook.of(session.exec(select(CatalogEntry)).all())
+            public.result = with_accuracy(ResultPublic.model_validate(result, from_attributes=True), book)
     return public
 
 
 @router.post("", status_code=202, response_model=JobPublic)
 def create_job(body: JobCreate, session: SessionDep, response: Response) -> JobPublic:
-    job = submit_job(session, resolve(body), queue=body.backend)
+    job = submit_job(session, resolve(body, session), queue=body.backend)
     response.headers["Location"] = f"/jobs/{job.id}"
     return to_public(session, job)
 

@@ -10,7 +10,8 @@ from sqlmodel import col, func, select
 
 from api.csv_export import to_csv
 from api.deps import SessionDep
-from shared.models import BackendName, PrecisionName, Result, ResultPublic, ResultsPublic
+from shared.accuracy import AccuracyBook, with_accuracy
+from shared.models import BackendName, CatalogEntry, PrecisionName, Result, ResultPublic, ResultsPublic
 
 router = APIRouter(prefix="/results", tags=["results"])
 
@@ -24,6 +25,9 @@ def list_results(
     hardware: Annotated[str | None, Query(description="exact hardware label, e.g. 'Intel Xeon Processor, 2 cores'")] = None,
     precision: PrecisionName | None = None,
     since: datetime | None = None,
+    suite: Annotated[str | None, Query(description="only results of this suite (POST /suites)")] = None,
+    config: Annotated[str | None, Query(description="every run of one configuration (a chart point's config key)")] = None,
+    latest: Annotated[bool | None, Query(description="true: only the latest run of each configuration")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 100,
     offset: Annotated[int, Query(ge=0)] = 0,
     format: Literal["json", "csv"] | None = None,
@@ -41,9 +45,13 @@ def list_results(
             query = query.where(col(Result.pretrained_tag) == tag)
     if since is not None:
         query = query.where(col(Result.created_at) >= since)
+    for column, value in ((Result.suite_id, suite), (Result.config_key, config), (Result.latest, latest)):
+        if value is not None:
+            query = query.where(col(column) == value)
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(Result.created_at).desc(), col(Result.id).desc()).offset(offset).limit(limit))
-    items = [ResultPublic.model_validate(row, from_attributes=True) for row in rows]
+    book = AccuracyBook.of(session.exec(select(CatalogEntry)).all())
+    items = [with_accuracy(ResultPublic.model_validate(row, from_attributes=True), book) for row in rows]
     if format == "csv" or (format is None and accept is not None and "text/csv" in accept):
         return Response(to_csv(items), media_type="text/csv",
                         headers={"Content-Disposition": 'attachment; filename="speedboard-results.csv"',

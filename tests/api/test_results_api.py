@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 from fastapi.testclient import TestClient
 
 from shared.db import session_scope
-from shared.models import Result
+from shared.jobs import add_result
 from tests.conftest import Stack
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
 
-def make_result(n: int, **overrides: object) -> Result:
+def make_result(n: int, **overrides: object) -> dict[str, object]:
     values: dict[str, object] = dict(
         job_id=f"job-{n}", model="resnet50", pretrained_tag="a1_in1k", backend="cpu", engine="openvino",
         throughput=100.0 + n, latency_ms={"mean": 10.0, "stdev": 1.0, "p50": 9.5, "p90": 11.0, "p95": 12.0, "p99": 14.0},
@@ -24,12 +24,14 @@ def make_result(n: int, **overrides: object) -> Result:
         cache_hit=True, hardware="Intel Xeon Processor, 2 cores", hardware_detail={"physical_cores": 2},
         host="bench-1", versions={"openvino": "2026.4.1"}, created_at=T0 + timedelta(minutes=n),
     )
-    return Result.model_validate(values | overrides)
+    return values | overrides
 
 
-def seed(*results: Result) -> None:
+def seed(*results: dict[str, object]) -> None:
+    """Store results as a worker does: each the latest run of its configuration."""
     with session_scope() as session:
-        session.add_all(results)
+        for fields in results:
+            add_result(session, fields)
         session.commit()
 
 

@@ -1,0 +1,153 @@
+"""What the chart page draws: one chart per backend, hardware, engine and precision, with frontier and insights.
+
+Reads only the latest run of each configuration (an indexed flag), so it stays fast with many results.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from shared.accuracy import AccuracyBook
+from shared.frontier import Point, pareto_frontier
+from shared.insights import write_insights
+from shared.models import CatalogEntry, Result, Suite
+from shared.registry import lookup
+
+PLOTTED = "the latest run of each configuration (model, tag, engine, hardware, precision, batch, input size, streams)"
+COLUMNS = (Result.id, Result.job_id, Result.model, Result.pretrained_tag, Result.backend, Result.engine, Result.hardware,
+           Result.precision, Result.precision_used, Result.throughput, Result.latency_ms, Result.batch_size,
+           Result.streams, Result.input_size, Result.params_m, Result.gflops, Result.created_at, Result.runs,
+           Result.stable, Result.config_key)
+
+
+class ChartPoint(BaseModel):
+    result_id: int
+    job_id: str
+    label: str
+    model: str
+    pretrained_tag: str | None
+    family: str | None
+    top1: float | None
+    top5: float | None
+    top1_img_size: int | None
+    top1_source: str | None
+    throughput: float
+    latency_p50_ms: float | None
+    latency_p99_ms: float | None
+    batch_size: int
+    streams: int
+    input_size: int
+    precision_used: str
+    params_m: float
+    gflops: float
+    hardware: str
+    created_at: datetime
+    runs: int
+    stable: bool
+    frontier: bool
+    runs_url: str
+
+
+class Chart(BaseModel):
+    key: str
+    backend: str
+    hardware: str
+    engine: str
+    precision: str
+    points: list[ChartPoint]
+    frontier: list[int]  # result ids, by increasing throughput
+    insights: list[str]
+
+
+class ChartOptions(BaseModel):
+    backends: list[str]
+    hardware: list[str]
+    precisions: list[str]
+    suites: list[dict[str, Any]]
+
+
+class ChartsPublic(BaseModel):
+    plotted: str
+    charts: list[Chart]
+    options: ChartOptions
+
+
+def chart_data(session: Session, backend: str | None, hardware: str | None, precision: str | None,
+               suite: str | None) -> ChartsPublic:
+    query = select(*COLUMNS)
+    query = query.where(col(Result.suite_id) == suite) if suite else query.where(col(Result.latest))
+    for column, value in ((Result.backend, backend), (Result.hardware, hardware), (Result.precision, precision)):
+        if value is not None:
+            query = query.where(col(column) == value)
+    rows = _newest_per_config(session.exec(query.order_by(col(Result.id))).all())
+    book = AccuracyBook.of(session.exec(select(CatalogEntry)).all())
+    groups: dict[tuple[str, str, str, str], list[ChartPoint]] = defaultdict(list)
+    for row in rows:
+        groups[(row.backend, row.hardware, row.engine, row.precision)].append(_point(row, book))
+    charts = [_chart(key, points) for key, points in sorted(groups.items())]
+    return ChartsPublic(plotted=PLOTTED + (" within the suite" if suite else ""), charts=charts, options=_options(session))
+
+
+def _newest_per_config(rows: Any) -> list[Any]:
+    # Two workers finishing one configuration at once can both leave `latest` set: keep the newest.
+    newest: dict[str, Any] = {}
+    for row in rows:
+        newest[row.config_key] = row
+    return list(newest.values())
+
+
+def _point(row: Any, book: AccuracyBook) -> ChartPoint:
+    accuracy = book.lookup(row.model, row.pretrained_tag, row.input_size)
+    info = lookup(row.model)
+    default_tag = info.default_tag if info else None
+    label = row.model if row.pretrained_tag in (None, default_tag) else f"{row.model}.{row.pretrained_tag}"
+    latency = row.latency_ms or {}
+    return ChartPoint(
+        result_id=row.id, job_id=row.job_id, label=label, model=row.model, pretrained_tag=row.pretrained_tag,
+        family=accuracy.family, top1=accuracy.top1, top5=accuracy.top5, top1_img_size=accuracy.top1_img_size,
+        top1_source=accuracy.top1_source, throughput=row.throughput, latency_p50_ms=latency.get("p50"),
+        latency_p99_ms=latency.get("p99"), batch_size=row.batch_size, streams=row.streams, input_size=row.input_size,
+        precision_used=row.precision_used, params_m=row.params_m, gflops=row.gflops, hardware=row.hardware,
+        created_at=row.created_at, runs=row.runs, stable=row.stable, frontier=False,
+        runs_url="/results?" + urlencode({"config": row.config_key, "limit": 1000}),
+    )
+
+
+def _chart(key: tuple[str, str, str, str], points: list[ChartPoint]) -> Chart:
+    backend, hardware, engine, precision = key
+    _disambiguate(points)
+    known = [Point(str(p.result_id), p.label, p.family, p.throughput, p.top1) for p in points
+             if p.top1 is not None and p.throughput > 0]
+    frontier = pareto_frontier(known)
+    on_frontier = {int(p.key) for p in frontier}
+    for point in points:
+        point.frontier = point.result_id in on_frontier
+    return Chart(key="|".join(key), backend=backend, hardware=hardware, engine=engine, precision=precision,
+                 points=points, frontier=[int(p.key) for p in frontier], insights=write_insights(known))
+
+
+def _disambiguate(points: list[ChartPoint]) -> None:
+    # One model at several batch sizes, input sizes or stream counts: say which point is which.
+    by_label: dict[str, list[ChartPoint]] = defaultdict(list)
+    for point in points:
+        by_label[point.label].append(point)
+    for same in by_label.values():
+        if len(same) > 1:
+            for point in same:
+                point.label += f" (bs {point.batch_size}, {point.input_size}px, {point.streams} streams)"
+
+
+def _options(session: Session) -> ChartOptions:
+    combos = session.exec(select(Result.backend, Result.hardware, Result.precision).where(col(Result.latest)).distinct()).all()
+    suites = session.exec(select(Suite).order_by(col(Suite.created_at).desc()).limit(50)).all()
+    return ChartOptions(
+        backends=sorted({c[0] for c in combos}), hardware=sorted({c[1] for c in combos}),
+        precisions=sorted({c[2] for c in combos}),
+        suites=[{"id": s.id, "name": s.name, "backend": s.backend, "created_at": s.created_at.isoformat()} for s in suites],
+    )

@@ -1,0 +1,48 @@
+"""The chart page, the JSON it reads, and plotly.js served from the plotly package (no internet needed)."""
+
+from __future__ import annotations
+
+import importlib.util
+from functools import lru_cache
+from pathlib import Path
+
+from fastapi import APIRouter
+from fastapi.responses import FileResponse, RedirectResponse
+
+from api.chart_data import ChartsPublic, chart_data
+from api.deps import SessionDep
+from shared.models import BackendName, PrecisionName
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+router = APIRouter(tags=["charts"])
+
+
+@lru_cache
+def plotly_js() -> Path:
+    # find_spec locates the package without importing it.
+    spec = importlib.util.find_spec("plotly")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("the plotly package is missing; reinstall Speedboard (pip install -e .)")
+    return Path(next(iter(spec.submodule_search_locations))) / "package_data" / "plotly.min.js"
+
+
+@router.get("/", include_in_schema=False)
+def home() -> RedirectResponse:
+    return RedirectResponse("/charts")
+
+
+@router.get("/charts", include_in_schema=False)
+def charts_page() -> FileResponse:
+    return FileResponse(STATIC / "charts.html", media_type="text/html")
+
+
+@router.get("/charts/data", response_model=ChartsPublic)
+def read_chart_data(session: SessionDep, backend: BackendName | None = None, hardware: str | None = None,
+                    precision: PrecisionName | None = None, suite: str | None = None) -> ChartsPublic:
+    """One chart per backend, hardware, engine and precision: points, Pareto frontier and insights."""
+    return chart_data(session, backend, hardware, precision, suite)
+
+
+@router.get("/static/plotly.min.js", include_in_schema=False)
+def plotly() -> FileResponse:
+    return FileResponse(plotly_js(), media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})

@@ -1,0 +1,45 @@
+"""GET /models (the catalog and every benchmarkable timm architecture), GET/PUT /models/{name}, POST /models."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response
+
+from api.catalog import correct, filter_models, get_model, list_models, register_variant
+from api.deps import SessionDep
+from api.schemas import ModelCorrection, VariantCreate
+from shared.models import ModelPublic, ModelsPublic
+
+router = APIRouter(prefix="/models", tags=["models"])
+
+
+@router.get("", response_model=ModelsPublic)
+def read_models(
+    session: SessionDep,
+    q: Annotated[str | None, Query(description="part of the name or label, e.g. levit")] = None,
+    family: Literal["CNN", "transformer", "mobile", "MLP", "hybrid"] | None = None,
+    known: Annotated[bool | None, Query(description="true: only models with a known top-1")] = None,
+    seed: Annotated[bool | None, Query(description="true: only the seed study's models")] = None,
+    limit: Annotated[int, Query(ge=1, le=10000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> ModelsPublic:
+    items = filter_models(list_models(session), q, family, known, seed)
+    return ModelsPublic(items=items[offset:offset + limit], total=len(items))
+
+
+@router.get("/{name}", response_model=ModelPublic)
+def read_model(name: str, session: SessionDep) -> ModelPublic:
+    return get_model(session, name)
+
+
+@router.put("/{name}", response_model=ModelPublic)
+def correct_model(name: str, body: ModelCorrection, session: SessionDep) -> ModelPublic:
+    return correct(session, name, body)
+
+
+@router.post("", status_code=201, response_model=ModelPublic)
+def create_variant(body: VariantCreate, session: SessionDep, response: Response) -> ModelPublic:
+    model = register_variant(session, body)
+    response.headers["Location"] = f"/models/{model.name}"
+    return model

@@ -1,0 +1,32 @@
+"""POST /suites (the seed study in one call), GET /suites, GET /suites/{id}."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from api.deps import SessionDep
+from api.schemas import SuiteCreate
+from api.suites import create_suite, list_suites, suite_progress
+from shared.models import SuitePublic
+
+router = APIRouter(prefix="/suites", tags=["suites"])
+
+
+@router.post("", status_code=202, response_model=SuitePublic)
+def create(body: SuiteCreate, session: SessionDep, response: Response) -> SuitePublic:
+    suite = create_suite(session, body)
+    response.headers["Location"] = f"/suites/{suite.id}"
+    return suite
+
+
+@router.get("", response_model=list[SuitePublic])
+def read_suites(session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 20,
+                offset: Annotated[int, Query(ge=0)] = 0) -> list[SuitePublic]:
+    return list_suites(session, limit, offset)
+
+
+@router.get("/{suite_id}", response_model=SuitePublic)
+def read_suite(suite_id: str, session: SessionDep) -> SuitePublic:
+    return suite_progress(session, suite_id)

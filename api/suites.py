@@ -1,0 +1,49 @@
+"""Suites: the seed study queued in one call, and its progress."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sqlmodel import Session, col, select
+
+from api.errors import NotFound
+from api.job_requests import resolve
+from api.schemas import JobCreate, SuiteCreate
+from shared.jobs import submit_job
+from shared.models import TERMINAL, Job, Suite, SuitePublic
+from shared.seed import SEED_MODELS, SEED_SETTINGS
+
+
+def create_suite(session: Session, body: SuiteCreate) -> SuitePublic:
+    """Queue every seed model with the seed's settings for the backend (streams: the worker's physical cores)."""
+    settings = SEED_SETTINGS[body.backend]
+    specs = [resolve(JobCreate(model=model, backend=body.backend, duration_s=body.duration_s, **settings), session)
+             for model in SEED_MODELS]  # all resolved before any is queued: a bad entry queues nothing
+    suite = Suite(name=body.name, backend=body.backend)
+    session.add(suite)
+    session.commit()
+    for spec in specs:
+        submit_job(session, spec, queue=body.backend, suite_id=suite.id)
+    return suite_progress(session, suite.id)
+
+
+def suite_progress(session: Session, suite_id: str) -> SuitePublic:
+    suite = session.get(Suite, suite_id)
+    if suite is None:
+        raise NotFound(f"no suite with id {suite_id}; list suites with GET /suites")
+    jobs = session.exec(select(Job).where(col(Job.suite_id) == suite_id).order_by(col(Job.created_at))).all()
+    counts = Counter(job.status for job in jobs)
+    finished = sum(counts[status] for status in TERMINAL)
+    return SuitePublic(
+        id=suite.id, name=suite.name, backend=suite.backend, created_at=suite.created_at, total=len(jobs),
+        counts=dict(counts), finished=finished, done=finished == len(jobs),
+        progress=round(sum(1.0 if job.status in TERMINAL else job.progress for job in jobs) / max(len(jobs), 1), 3),
+        chart_url=f"/charts?suite={suite.id}",
+        jobs=[{"id": job.id, "model": job.model, "status": job.status, "stage": job.stage, "progress": job.progress,
+               "error": job.error} for job in jobs],
+    )
+
+
+def list_suites(session: Session, limit: int, offset: int) -> list[SuitePublic]:
+    suites = session.exec(select(Suite).order_by(col(Suite.created_at).desc()).offset(offset).limit(limit)).all()
+    return [suite_progress(session, suite.id) for suite in suites]
