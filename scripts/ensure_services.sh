@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Make sure the Redis and PostgreSQL the tests talk to are running: start them, install them from
-# Debian's packages if they are missing and we are allowed to, or stop with what to do. Never skip.
+# Make sure the Redis and PostgreSQL the tests talk to are running, and that the browser tests have
+# a Chromium: start them, install them from Debian's packages if they are missing and we are allowed
+# to, or stop with what to do. Never skip.
 set -uo pipefail
 REDIS_URL="${TEST_REDIS_URL:-redis://127.0.0.1:6379/15}"
 PG_URL="${TEST_DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/test}"
@@ -53,4 +54,11 @@ if ! reachable "$phost" "$pport"; then
   fi
   wait_for "$phost" "$pport" || { echo "ERROR: no PostgreSQL at $PG_URL. Install and start it (Debian: apt-get install postgresql) with trust auth for the test user, or set TEST_DATABASE_URL." >&2; exit 1; }
 fi
-echo "services ready: Redis $rhost:$rport, PostgreSQL $phost:$pport"
+# The chart page's browser test drives Debian's Chromium with Playwright (its own browser download is not used).
+CHROMIUM="${SPEEDBOARD_CHROMIUM:-$(command -v chromium || true)}"
+if [ -z "$CHROMIUM" ]; then
+  apt_install chromium || true
+  CHROMIUM=$(command -v chromium || true)
+  [ -n "$CHROMIUM" ] || { echo "ERROR: no Chromium for the browser tests. Install it (Debian: apt-get install chromium), or set SPEEDBOARD_CHROMIUM to a Chromium binary." >&2; exit 1; }
+fi
+echo "services ready: Redis $rhost:$rport, PostgreSQL $phost:$pport, Chromium $CHROMIUM"

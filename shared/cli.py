@@ -1,0 +1,98 @@
+"""The `speedboard` command: queue the seed study and follow it, talking to a running API over HTTP.
+
+    speedboard suite seed --backend cpu [--wait]
+    speedboard suite status SUITE_ID
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import urllib.error
+import urllib.request
+from typing import Any
+
+DEFAULT_URL = os.environ.get("SPEEDBOARD_URL", "http://127.0.0.1:8000")
+
+
+class ApiError(Exception):
+    pass
+
+
+def call(url: str, method: str = "GET", body: dict[str, Any] | None = None) -> dict[str, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            answer: dict[str, Any] = json.load(response)
+            return answer
+    except urllib.error.HTTPError as error:
+        detail = json.loads(error.read() or b"{}").get("detail", error.reason)
+        raise ApiError(f"{method} {url} answered {error.code}: {detail}") from error
+    except urllib.error.URLError as error:
+        raise ApiError(f"no Speedboard API answers at {url} ({error.reason}); start it with `make run` "
+                       "or point --url (or SPEEDBOARD_URL) at it") from error
+
+
+def describe(suite: dict[str, Any]) -> str:
+    counts = ", ".join(f"{n} {status}" for status, n in sorted(suite["counts"].items()))
+    return f"suite {suite['id']} ({suite['name']}, {suite['backend']}): {suite['finished']}/{suite['total']} finished, " \
+           f"{suite['progress']:.0%} done [{counts}]"
+
+
+def follow(base: str, suite_id: str, every_s: float) -> dict[str, Any]:
+    last = ""
+    while True:
+        suite = call(f"{base}/suites/{suite_id}")
+        line = describe(suite)
+        if line != last:
+            print(line, flush=True)
+            last = line
+        if suite["done"]:
+            return suite
+        time.sleep(every_s)
+
+
+def report(base: str, suite: dict[str, Any]) -> int:
+    failed = [job for job in suite["jobs"] if job["status"] != "succeeded"]
+    for job in failed:
+        print(f"  {job['model']}: {job['status']}{': ' + job['error'] if job['error'] else ''}")
+    print(f"chart: {base}{suite['chart_url']}")
+    return 1 if failed else 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="speedboard", description="Speedboard from the command line (needs a running API).")
+    parser.add_argument("--url", default=DEFAULT_URL, help=f"the API's address (default {DEFAULT_URL}; env SPEEDBOARD_URL)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    suites = commands.add_parser("suite", help="queue or follow a suite of benchmarks")
+    suite = suites.add_subparsers(dest="action", required=True)
+    seed = suite.add_parser("seed", help="queue the seed study: every seed model with the seed's settings")
+    seed.add_argument("--backend", choices=["cpu", "gpu"], required=True)
+    seed.add_argument("--duration", type=float, default=10.0, help="seconds of measuring per model (default 10)")
+    seed.add_argument("--wait", action="store_true", help="follow its progress until every job has ended")
+    status = suite.add_parser("status", help="a suite's progress")
+    status.add_argument("suite_id")
+    status.add_argument("--wait", action="store_true", help="follow its progress until every job has ended")
+    args = parser.parse_args(argv)
+    base = args.url.rstrip("/")
+    try:
+        if args.action == "seed":
+            created = call(f"{base}/suites", "POST", {"name": "seed", "backend": args.backend, "duration_s": args.duration})
+            print(f"queued {created['total']} seed models on {args.backend} as suite {created['id']}")
+            print(f"progress: {base}/suites/{created['id']}   chart: {base}{created['chart_url']}")
+            return report(base, follow(base, created["id"], 5.0)) if args.wait else 0
+        current = follow(base, args.suite_id, 5.0) if args.wait else call(f"{base}/suites/{args.suite_id}")
+        if not args.wait:
+            print(describe(current))
+        return report(base, current) if current["done"] else 0
+    except ApiError as error:
+        print(f"speedboard: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

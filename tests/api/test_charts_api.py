@@ -1,0 +1,91 @@
+"""GET /charts/data: one chart per backend, hardware, engine and precision, the latest run of each configuration,
+the frontier and insights; and the page, its redirect and plotly.js served locally."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+from sqlmodel import col, update
+
+from shared.db import session_scope
+from shared.models import Result
+from tests.api.test_results_api import make_result, seed
+
+CPU = "Intel Xeon Processor, 2 cores"
+
+
+def seed_study() -> None:
+    seed(
+        make_result(1, throughput=120.0),  # resnet50.a1_in1k: 80.382
+        make_result(2, throughput=130.0),  # a second run of the same configuration
+        make_result(3, model="levit_256", pretrained_tag="fb_dist_in1k", throughput=260.0),  # 81.506
+        make_result(4, model="convnext_small", pretrained_tag="in12k_ft_in1k", throughput=40.0),  # 85.164
+        make_result(5, model="mobilenetv3_large_100", pretrained_tag="ra_in1k", throughput=800.0),  # 75.784
+        make_result(6, model="tresnet_l", pretrained_tag="miil_in1k", throughput=55.0),  # 81.498: dominated by levit_256
+        make_result(7, model="test_vit", pretrained_tag=None, throughput=900.0),  # accuracy unknown
+        make_result(8, backend="gpu", engine="tensorrt", hardware="NVIDIA H200", batch_size=256, throughput=9000.0),
+        make_result(9, precision="fp32", throughput=60.0),
+    )
+
+
+def test_one_chart_per_backend_hardware_engine_and_precision(client: TestClient) -> None:
+    seed_study()
+    body = client.get("/charts/data").json()
+    assert [c["key"] for c in body["charts"]] == [f"cpu|{CPU}|openvino|fp16", f"cpu|{CPU}|openvino|fp32",
+                                                  "gpu|NVIDIA H200|tensorrt|fp16"]
+    assert body["options"] == {"backends": ["cpu", "gpu"], "hardware": [CPU, "NVIDIA H200"],
+                               "precisions": ["fp16", "fp32"], "suites": []}
+    assert "latest run" in body["plotted"]
+    only_gpu = client.get("/charts/data", params={"backend": "gpu"}).json()["charts"]
+    assert [c["hardware"] for c in only_gpu] == ["NVIDIA H200"]
+    assert client.get("/charts/data", params={"precision": "fp32"}).json()["charts"][0]["precision"] == "fp32"
+    assert client.get("/charts/data", params={"backend": "tpu"}).status_code == 422
+
+
+def test_points_frontier_and_insights(client: TestClient) -> None:
+    seed_study()
+    chart = client.get("/charts/data", params={"backend": "cpu", "precision": "fp16"}).json()["charts"][0]
+    points = {p["label"]: p for p in chart["points"]}
+    assert set(points) == {"resnet50", "levit_256", "convnext_small", "mobilenetv3_large_100", "tresnet_l", "test_vit"}
+    resnet = points["resnet50"]
+    assert (resnet["throughput"], resnet["runs"], resnet["top1"], resnet["family"]) == (130.0, 2, 80.382, "CNN")
+    assert resnet["runs_url"].startswith("/results?config=")
+    runs = client.get(resnet["runs_url"]).json()
+    assert [r["throughput"] for r in runs["items"]] == [130.0, 120.0]
+    assert points["test_vit"]["top1"] is None and not points["test_vit"]["frontier"]
+    by_id = {p["result_id"]: p["label"] for p in chart["points"]}
+    assert [by_id[i] for i in chart["frontier"]] == ["convnext_small", "levit_256", "mobilenetv3_large_100"]
+    assert not points["resnet50"]["frontier"] and not points["tresnet_l"]["frontier"]
+    text = " ".join(chart["insights"])
+    assert "tresnet_l is dominated: levit_256 is 4.7× faster" in text
+    assert "convnext_small is 3.2× slower than resnet50 for +4.8% top-1" in text
+
+
+def test_a_correction_moves_the_point_and_the_frontier(client: TestClient) -> None:
+    seed_study()
+    client.put("/models/tresnet_l", json={"top1": 83.0, "source": "test"})
+    chart = client.get("/charts/data", params={"backend": "cpu", "precision": "fp16"}).json()["charts"][0]
+    tresnet = next(p for p in chart["points"] if p["label"] == "tresnet_l")
+    assert tresnet["top1"] == 83.0 and tresnet["frontier"]
+
+
+def test_two_rows_marked_latest_for_one_configuration_still_give_one_point(client: TestClient) -> None:
+    seed_study()
+    with session_scope() as session:  # as if two workers finished the same configuration at the same moment
+        session.execute(update(Result).where(col(Result.model) == "resnet50").values(latest=True))
+        session.commit()
+    chart = client.get("/charts/data", params={"backend": "cpu", "precision": "fp16"}).json()["charts"][0]
+    assert [p["throughput"] for p in chart["points"] if p["label"] == "resnet50"] == [130.0]
+
+
+def test_no_results_gives_no_charts(client: TestClient) -> None:
+    body = client.get("/charts/data").json()
+    assert body["charts"] == [] and body["options"]["backends"] == []
+
+
+def test_the_page_and_plotly_are_served_locally(client: TestClient) -> None:
+    assert client.get("/", follow_redirects=False).headers["location"] == "/charts"
+    page = client.get("/charts")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "/static/plotly.min.js" in page.text and "https://" not in page.text
+    plotly = client.get("/static/plotly.min.js")
+    assert plotly.status_code == 200 and len(plotly.content) > 1_000_000 and b"plotly" in plotly.content[:2000].lower()

@@ -1,0 +1,120 @@
+"""GET /models, GET/PUT /models/{name}, POST /models (custom variants), and accuracy joined onto results."""
+
+from __future__ import annotations
+
+import pytest
+import timm
+import torch
+from fastapi.testclient import TestClient
+
+from shared.registry import load_snapshot
+from tests.api.test_results_api import make_result, seed
+
+LEVIT_768 = {"name": "levit_768_star", "base": "levit_384", "label": "LeViT-768*",
+             "kwargs": {"embed_dim": [768, 1024, 1280], "num_heads": [12, 16, 20]}, "top1": 84.2, "source": "seed study chart"}
+
+
+def test_lists_every_benchmarkable_architecture_catalog_first(client: TestClient) -> None:
+    body = client.get("/models", params={"limit": 10000}).json()
+    assert body["total"] == len(load_snapshot()["models"]) == len(body["items"])
+    first = body["items"][0]
+    assert first["curated"] and first["top1"] is not None
+    unknown = client.get("/models", params={"known": "false", "limit": 1}).json()
+    assert unknown["total"] > 0 and unknown["items"][0]["top1"] is None
+    levit = client.get("/models", params={"q": "LeViT-25"}).json()  # by label too
+    assert [m["name"] for m in levit["items"]] == ["levit_256"]
+    expected = {"family": "hybrid", "top1": 81.506, "default_tag": "fb_dist_in1k", "seed": True, "top1_img_size": 224}
+    assert {key: levit["items"][0][key] for key in expected} == expected
+    mlp = client.get("/models", params={"family": "MLP", "limit": 10000}).json()["items"]
+    assert mlp and all(m["family"] == "MLP" for m in mlp)
+    seed_models = client.get("/models", params={"seed": "true"}).json()
+    assert seed_models["total"] == 26
+    assert client.get("/models", params={"limit": 10001}).status_code == 422
+
+
+def test_one_model_lists_every_tag_with_its_figures(client: TestClient) -> None:
+    body = client.get("/models/resnet50").json()
+    tags = {t["tag"]: t for t in body["tags"]}
+    assert {f["img_size"] for f in tags["a1_in1k"]["figures"]} == {224, 288}
+    assert tags["bamboo"]["figures"] == []
+    missing = client.get("/models/resnet5O")
+    assert missing.status_code == 404 and "resnet50" in missing.json()["detail"]
+
+
+def test_a_correction_applies_to_results_already_stored(client: TestClient) -> None:
+    seed(make_result(1))  # resnet50.a1_in1k at 224
+    assert client.get("/results").json()["items"][0]["top1"] == 80.382
+    response = client.put("/models/resnet50", json={"top1": 79.5, "top5": 94.0, "source": "our own eval"})
+    assert response.status_code == 200 and response.json()["corrected"] and response.json()["top1"] == 79.5
+    result = client.get("/results").json()["items"][0]
+    assert (result["top1"], result["top1_source"]) == (79.5, "our own eval")
+    csv_text = client.get("/results", params={"format": "csv"}).text
+    assert "top1" in csv_text.splitlines()[0] and "79.5" in csv_text
+    other_tag = client.put("/models/resnet50.tv_in1k", json={"top1": 76.0, "source": "x"})
+    assert other_tag.status_code == 200 and other_tag.json()["top1"] == 79.5  # the default tag's figure is unchanged
+
+
+@pytest.mark.parametrize(("name", "body", "status", "says"), [
+    ("resnet50.nope", {"top1": 80, "source": "x"}, 422, "no pretrained tag 'nope'"),
+    ("resnt50", {"top1": 80, "source": "x"}, 422, "closest names"),
+    ("resnet50", {"top1": 180, "source": "x"}, 422, "less than or equal to 100"),
+    ("resnet50", {"top1": 80}, 422, "source is required"),
+    ("resnet50", {"top1": 80, "source": "x", "weights": "y"}, 422, "accepted: top1, top5, img_size, source"),
+])
+def test_bad_corrections_say_what_to_fix(client: TestClient, name: str, body: dict[str, object], status: int,
+                                         says: str) -> None:
+    response = client.put(f"/models/{name}", json=body)
+    assert response.status_code == status and says in response.text, response.text
+
+
+def test_a_variant_is_counted_on_the_meta_device_and_can_be_queued(client: TestClient) -> None:
+    response = client.post("/models", json=LEVIT_768)
+    assert response.status_code == 201, response.text
+    assert response.headers["location"] == "/models/levit_768_star"
+    with torch.device("meta"):
+        expected = sum(p.numel() for p in timm.create_model("levit_384", **LEVIT_768["kwargs"]).parameters()) / 1e6
+    body = response.json()
+    assert body["params_m"] == pytest.approx(expected, abs=1e-3) and body["params_m"] > 100
+    assert (body["kind"], body["label"], body["top1"], body["family"]) == ("variant", "LeViT-768*", 84.2, "hybrid")
+    assert client.get("/models", params={"q": "768"}).json()["items"][0]["name"] == "levit_768_star"
+    job = client.post("/jobs", json={"model": "levit_768_star", "backend": "cpu"}).json()
+    assert (job["model"], job["base_model"], job["model_kwargs"]) == ("levit_768_star", "levit_384", LEVIT_768["kwargs"])
+    again = client.post("/models", json=LEVIT_768)
+    assert again.status_code == 409 and "PUT /models/levit_768_star" in again.text
+    corrected = client.put("/models/levit_768_star", json={"top1": 84.0, "source": "re-evaluated"})
+    assert corrected.status_code == 200 and corrected.json()["top1"] == 84.0
+
+
+@pytest.mark.parametrize(("kwargs", "says"), [
+    ({"pretrained": 1}, "kwargs.pretrained is refused"),
+    ({"pretrained_cfg_overlay": {"file": "/etc/passwd"}}, "kwargs.pretrained_cfg_overlay is refused"),
+    ({"checkpoint_path": "/tmp/w.pth"}, "kwargs.checkpoint_path is refused"),
+    ({"embed_dim": "/etc/passwd"}, "strings are refused"),
+    ({"embed_dim": ["hf-hub:timm/x"]}, "strings are refused"),
+    ({"embed_dim": {"a": 1}}, "must be a number or a list of numbers"),
+    ({"depth": -1}, "between 0 and"),
+    ({"act_layer": 3}, "kwargs.act_layer is not an allowed argument"),
+    ({"embed_dim": [64]}, "timm could not build test_vit"),
+])
+def test_variant_kwargs_that_could_read_or_download_are_refused(client: TestClient, kwargs: dict[str, object],
+                                                                 says: str) -> None:
+    response = client.post("/models", json={"name": "bad_variant", "base": "test_vit", "kwargs": kwargs})
+    assert response.status_code == 422 and says in response.text, response.text
+    assert client.get("/models/bad_variant").status_code == 404  # nothing was stored
+
+
+def test_variant_names_and_sizes_are_checked(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    taken = client.post("/models", json={"name": "resnet50", "base": "resnet50", "kwargs": {}})
+    assert taken.status_code == 409 and "is a timm architecture" in taken.text
+    dotted = client.post("/models", json={"name": "my.variant", "base": "resnet50", "kwargs": {}})
+    assert dotted.status_code == 422
+    unknown_base = client.post("/models", json={"name": "mine", "base": "resnet5O", "kwargs": {}})
+    assert unknown_base.status_code == 422 and "resnet50" in unknown_base.text
+    no_source = client.post("/models", json={"name": "mine", "base": "test_vit", "kwargs": {}, "top1": 50})
+    assert no_source.status_code == 422 and "source" in no_source.text
+    from shared.settings import get_settings
+
+    monkeypatch.setenv("SPEEDBOARD_MAX_PARAMS_M", "100")
+    get_settings.cache_clear()
+    too_big = client.post("/models", json=LEVIT_768)
+    assert too_big.status_code == 422 and "above this server's limit of 100 M" in too_big.text
