@@ -5,7 +5,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Stack
-from tests.e2e.processes import WorkerProcess
+from tests.e2e.processes import ApiProcess, WorkerProcess
 
 
 @pytest.fixture
@@ -27,3 +27,13 @@ def api(stack: Stack) -> Iterator[TestClient]:
 
     with TestClient(app) as client:
         yield client
+
+
+@pytest.fixture
+def live_api(embedded_stack: Stack, tmp_path: Path) -> Iterator[ApiProcess]:
+    """The API served by uvicorn on a free port, over the embedded stack."""
+    server = ApiProcess(embedded_stack, tmp_path)
+    try:
+        yield server.wait_ready()
+    finally:
+        server.stop()

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
+import sys
 import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -73,6 +76,44 @@ class WorkerProcess:
     def tail(self, lines: int = 60) -> str:
         self.log.flush()
         return "\n".join(self.log_path.read_text().splitlines()[-lines:])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class ApiProcess:
+    """The API under uvicorn on a free local port, as `make run` serves it."""
+
+    def __init__(self, stack: Stack, log_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = open(log_dir / "api.log", "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=REPO, env=stack.process_env(), stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+
+    def wait_ready(self, timeout: float = 60) -> ApiProcess:
+        def up() -> bool:
+            assert self.process.poll() is None, f"the API exited early:\n{Path(self.log.name).read_text()[-3000:]}"
+            try:
+                with urllib.request.urlopen(f"{self.url}/health", timeout=2):
+                    return True
+            except OSError:
+                return False
+
+        wait_until(up, timeout, "the API to answer /health")
+        return self
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
 
 
 def job_state(job_id: str) -> Job:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -13,15 +12,9 @@ import pytest
 
 from shared.runner import die_with_parent
 from tests.conftest import REPO, Stack
-from tests.e2e.processes import alive, pids_of_tree, wait_until
+from tests.e2e.processes import alive, free_port, pids_of_tree, wait_until
 
 pytestmark = pytest.mark.e2e
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def celery_pid(supervisor: int) -> int | None:
