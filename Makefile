@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run worker test services install benchmark registry clean
+.PHONY: run worker test services install benchmark chart-benchmark registry catalog clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Speedboard needs Python 3.11 or newer (found $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 1; }
@@ -32,8 +32,15 @@ test: $(STAMP) services
 benchmark: $(STAMP)
 	$(PY) benchmarks/cpu_vs_benchmark_app.py
 
+chart-benchmark: $(STAMP) services
+	$(PY) benchmarks/chart_latency.py
+
 registry: $(STAMP)
 	$(PY) -m shared.registry_build
+
+catalog: $(STAMP)
+	@test -n "$(CSV)" || { echo "usage: make catalog CSV=path/to/results-imagenet.csv (timm's results/results-imagenet.csv)"; exit 1; }
+	$(PY) -m shared.catalog_build $(CSV)
 
 clean:
 	rm -rf $(VENV) data test-output

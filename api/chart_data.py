@@ -1,6 +1,8 @@
 """What the chart page draws: one chart per backend, hardware, engine and precision, with frontier and insights.
 
 Reads only the latest run of each configuration (an indexed flag), so it stays fast with many results.
+Points are plain dicts in the shape of `ChartPoint` (which documents them): a 1,000-point chart is hot,
+and pydantic objects cost more than the query.
 """
 
 from __future__ import annotations
@@ -8,7 +10,6 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlencode
 
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
@@ -79,7 +80,8 @@ class ChartsPublic(BaseModel):
 
 
 def chart_data(session: Session, backend: str | None, hardware: str | None, precision: str | None,
-               suite: str | None) -> ChartsPublic:
+               suite: str | None) -> dict[str, Any]:
+    """The body of GET /charts/data, shaped as `ChartsPublic`."""
     query = select(*COLUMNS)
     query = query.where(col(Result.suite_id) == suite) if suite else query.where(col(Result.latest))
     for column, value in ((Result.backend, backend), (Result.hardware, hardware), (Result.precision, precision)):
@@ -87,11 +89,12 @@ def chart_data(session: Session, backend: str | None, hardware: str | None, prec
             query = query.where(col(column) == value)
     rows = _newest_per_config(session.exec(query.order_by(col(Result.id))).all())
     book = AccuracyBook.of(session.exec(select(CatalogEntry)).all())
-    groups: dict[tuple[str, str, str, str], list[ChartPoint]] = defaultdict(list)
+    groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[(row.backend, row.hardware, row.engine, row.precision)].append(_point(row, book))
     charts = [_chart(key, points) for key, points in sorted(groups.items())]
-    return ChartsPublic(plotted=PLOTTED + (" within the suite" if suite else ""), charts=charts, options=_options(session))
+    return {"plotted": PLOTTED + (" within the suite" if suite else ""), "charts": charts,
+            "options": _options(session).model_dump()}
 
 
 def _newest_per_config(rows: Any) -> list[Any]:
@@ -102,45 +105,45 @@ def _newest_per_config(rows: Any) -> list[Any]:
     return list(newest.values())
 
 
-def _point(row: Any, book: AccuracyBook) -> ChartPoint:
+def _point(row: Any, book: AccuracyBook) -> dict[str, Any]:
     accuracy = book.lookup(row.model, row.pretrained_tag, row.input_size)
     info = lookup(row.model)
     default_tag = info.default_tag if info else None
     label = row.model if row.pretrained_tag in (None, default_tag) else f"{row.model}.{row.pretrained_tag}"
     latency = row.latency_ms or {}
-    return ChartPoint(
+    return dict(
         result_id=row.id, job_id=row.job_id, label=label, model=row.model, pretrained_tag=row.pretrained_tag,
         family=accuracy.family, top1=accuracy.top1, top5=accuracy.top5, top1_img_size=accuracy.top1_img_size,
         top1_source=accuracy.top1_source, throughput=row.throughput, latency_p50_ms=latency.get("p50"),
         latency_p99_ms=latency.get("p99"), batch_size=row.batch_size, streams=row.streams, input_size=row.input_size,
         precision_used=row.precision_used, params_m=row.params_m, gflops=row.gflops, hardware=row.hardware,
-        created_at=row.created_at, runs=row.runs, stable=row.stable, frontier=False,
-        runs_url="/results?" + urlencode({"config": row.config_key, "limit": 1000}),
+        created_at=row.created_at.isoformat(), runs=row.runs, stable=row.stable, frontier=False,
+        runs_url=f"/results?config={row.config_key}&limit=1000",  # the key is hex: nothing to escape
     )
 
 
-def _chart(key: tuple[str, str, str, str], points: list[ChartPoint]) -> Chart:
+def _chart(key: tuple[str, str, str, str], points: list[dict[str, Any]]) -> dict[str, Any]:
     backend, hardware, engine, precision = key
     _disambiguate(points)
-    known = [Point(str(p.result_id), p.label, p.family, p.throughput, p.top1) for p in points
-             if p.top1 is not None and p.throughput > 0]
+    known = [Point(str(p["result_id"]), p["label"], p["family"], p["throughput"], p["top1"]) for p in points
+             if p["top1"] is not None and p["throughput"] > 0]
     frontier = pareto_frontier(known)
     on_frontier = {int(p.key) for p in frontier}
     for point in points:
-        point.frontier = point.result_id in on_frontier
-    return Chart(key="|".join(key), backend=backend, hardware=hardware, engine=engine, precision=precision,
-                 points=points, frontier=[int(p.key) for p in frontier], insights=write_insights(known))
+        point["frontier"] = point["result_id"] in on_frontier
+    return {"key": "|".join(key), "backend": backend, "hardware": hardware, "engine": engine, "precision": precision,
+            "points": points, "frontier": [int(p.key) for p in frontier], "insights": write_insights(known)}
 
 
-def _disambiguate(points: list[ChartPoint]) -> None:
+def _disambiguate(points: list[dict[str, Any]]) -> None:
     # One model at several batch sizes, input sizes or stream counts: say which point is which.
-    by_label: dict[str, list[ChartPoint]] = defaultdict(list)
+    by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for point in points:
-        by_label[point.label].append(point)
+        by_label[point["label"]].append(point)
     for same in by_label.values():
         if len(same) > 1:
             for point in same:
-                point.label += f" (bs {point.batch_size}, {point.input_size}px, {point.streams} streams)"
+                point["label"] += f" (bs {point['batch_size']}, {point['input_size']}px, {point['streams']} streams)"
 
 
 def _options(session: Session) -> ChartOptions:

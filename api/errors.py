@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 
 from api.schemas import RANGES, JobCreate, ModelCorrection, SuiteCreate, VariantCreate
 from shared.jobs import JobFinished, JobNotFound
-from shared.variants import InvalidVariant
+from shared.variants import CannotCount, InvalidVariant
 
 # Which body each route takes, so an unknown field's message lists the right accepted fields.
 BODIES: dict[tuple[str, str], type[BaseModel]] = {
@@ -72,6 +72,10 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(InvalidVariant)
     async def invalid_variant(_: Request, exc: InvalidVariant) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc)})
+
+    @app.exception_handler(CannotCount)
+    async def cannot_count(_: Request, exc: CannotCount) -> JSONResponse:
+        return JSONResponse(status_code=503, content={"detail": str(exc)})
 
     @app.exception_handler(NotFound)
     async def missing(_: Request, exc: NotFound) -> JSONResponse:

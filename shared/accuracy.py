@@ -29,8 +29,11 @@ def catalog_source() -> str:
     return str(load_catalog()["source"])
 
 
+@lru_cache(maxsize=65536)
 def published(arch: str, tag: str | None, input_size: int | None) -> Accuracy:
-    """The figure at the benchmarked input size when published, otherwise at the tag's own size (or the nearest)."""
+    """The figure at the benchmarked input size when published, otherwise at the tag's own size (or the nearest).
+
+    Cached and shared: callers read it, never change it."""
     entry = load_catalog()["models"].get(arch)
     family = entry["family"] if entry else family_of(arch)
     tag_entry = entry["tags"].get(tag) if entry and tag else None

@@ -28,6 +28,10 @@ class InvalidVariant(ValueError):
     """The variant is refused; the message says why and what is accepted."""
 
 
+class CannotCount(RuntimeError):
+    """This installation cannot build models (no torch or timm), so it cannot register variants."""
+
+
 def check_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
     """The kwargs unchanged when every key is on the allow-list and every value a number or a list of numbers."""
     for key, value in kwargs.items():
@@ -67,8 +71,11 @@ def count_params(base: str, kwargs: dict[str, Any], timeout_s: float = 120) -> f
     except subprocess.TimeoutExpired as error:
         raise InvalidVariant(f"building {base} with these kwargs took over {timeout_s:g} s; use smaller sizes") from error
     lines = done.stdout.strip().splitlines()
+    if "ModuleNotFoundError" in done.stderr:
+        raise CannotCount("registering a variant needs torch and timm beside the API to count its parameters; "
+                          "install them with pip install 'speedboard[models]' (the compose API image has them)")
     if done.returncode != 0 or not lines:
-        raise RuntimeError(f"could not count the variant's parameters: {done.stderr.strip()[-300:]}")
+        raise CannotCount(f"could not count the variant's parameters: {done.stderr.strip()[-300:]}")
     answer = json.loads(lines[-1])
     if "error" in answer:
         raise InvalidVariant(f"timm could not build {base} with {kwargs}: {answer['error']}")

@@ -29,7 +29,7 @@ def test_compose_has_the_four_services_wired_together() -> None:
     assert f"{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}@postgres:5432/{pg['POSTGRES_DB']}" in env["DATABASE_URL"]
     assert api["command"][:2] == ["uvicorn", "api.main:app"] and "8000:8000" in api["ports"]
     assert worker["command"] == ["python", "-m", "shared.supervisor", "worker"]
-    assert api["build"]["args"]["EXTRAS"] == "" and worker["build"]["args"]["EXTRAS"] == "cpu"
+    assert api["build"]["args"]["EXTRAS"] == "models" and worker["build"]["args"]["EXTRAS"] == "cpu"
     for service in (api, worker):
         assert service["build"]["dockerfile"] == "Dockerfile.cpu"
         assert set(service["depends_on"]) == {"redis", "postgres"}

@@ -1,0 +1,177 @@
+"""Yardstick for the results API and the chart page at scale.
+
+    .venv/bin/python benchmarks/chart_latency.py [--results 100000] [--points 1000] [--requests 200]
+
+Fills a fresh SQLite file and a fresh PostgreSQL database (TEST_DATABASE_URL's server) with
+`--results` results: `--points` configurations (real catalog models and tags, one hardware) with
+the rest as earlier runs of them. Serves each with uvicorn and prints the latency (p50, p99) of
+GET /results and GET /charts/data against GET /health measured in the same run, then the time
+headless Chromium takes to render /charts with `--points` points. Goals: chart data p99 < 100 ms
+at 100,000 results; page rendered in < 1 s with 1,000 points.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import insert
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from shared.accuracy import load_catalog  # noqa: E402
+from shared.jobs import config_key  # noqa: E402
+from shared.models import Result  # noqa: E402
+
+HARDWARE = "Bench CPU, 16 cores"
+PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
+PG_DB = "speedboard_yardstick"
+
+
+def configurations(count: int) -> list[tuple[str, str]]:
+    pairs = [(arch, tag) for arch, entry in load_catalog()["models"].items() for tag in entry["tags"]]
+    if len(pairs) < count:
+        sys.exit(f"the catalog has {len(pairs)} model tags; ask for at most that many --points")
+    return random.Random(0).sample(pairs, count)
+
+
+def fill(database_url: str, total: int, points: int) -> None:
+    env = os.environ | {"SPEEDBOARD_DATABASE_URL": database_url}
+    subprocess.run([sys.executable, "-c", "from shared.db import migrate; migrate()"], cwd=REPO, env=env, check=True)
+    from sqlalchemy import create_engine
+
+    from shared.settings import get_settings
+
+    os.environ["SPEEDBOARD_DATABASE_URL"] = database_url
+    get_settings.cache_clear()
+    engine = create_engine(get_settings().db_url)
+    rng = random.Random(1)
+    t0 = datetime(2026, 1, 1, tzinfo=UTC)
+    configs = configurations(points)
+    rows = []
+    for n in range(total):
+        arch, tag = configs[n % points]
+        run = n // points + 1
+        fields = dict(
+            job_id=f"job-{n}", model=arch, pretrained_tag=tag, backend="cpu", engine="openvino",
+            throughput=rng.uniform(5, 3000), latency_ms={"mean": 10.0, "p50": 9.5, "p90": 11.0, "p99": 14.0},
+            stable=True, windows=[1.0, 1.0], iterations=500, duration_s=10.0, batch_size=1, streams=16,
+            precision="fp16", precision_used="fp16", input_size=224, params_m=25.6, gflops=8.2, prepare_s=0.3,
+            cache_hit=True, hardware=HARDWARE, hardware_detail={}, host="bench", versions={"openvino": "2026.4.1"},
+            created_at=t0 + timedelta(seconds=n),
+        )
+        rows.append(fields | {"config_key": config_key(fields), "runs": run, "latest": n + points >= total, "suite_id": None})
+        if len(rows) == 5000:
+            with engine.begin() as connection:
+                connection.execute(insert(Result), rows)
+            rows = []
+    if rows:
+        with engine.begin() as connection:
+            connection.execute(insert(Result), rows)
+    engine.dispose()
+
+
+def serve(database_url: str, data_dir: Path, port: int) -> subprocess.Popen[bytes]:
+    env = os.environ | {"SPEEDBOARD_DATABASE_URL": database_url, "SPEEDBOARD_DATA_DIR": str(data_dir)}
+    server = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--port", str(port), "--log-level", "warning"],
+                              cwd=REPO, env=env)
+    for _ in range(120):
+        try:
+            get(f"http://127.0.0.1:{port}/health")
+            return server
+        except OSError:
+            time.sleep(0.5)
+    server.kill()
+    sys.exit("the API did not start")
+
+
+def get(url: str) -> float:
+    started = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=30) as response:
+        response.read()
+    return (time.perf_counter() - started) * 1000
+
+
+def latencies(url: str, requests: int) -> tuple[float, float]:
+    for _ in range(5):
+        get(url)  # warm-up
+    times = sorted(get(url) for _ in range(requests))
+    return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
+
+
+def render_times(base: str, rounds: int) -> list[float]:
+    from playwright.sync_api import sync_playwright
+
+    chromium = os.environ.get("SPEEDBOARD_CHROMIUM") or shutil.which("chromium")
+    if not chromium:
+        sys.exit("no Chromium: apt-get install chromium (make test installs it), or set SPEEDBOARD_CHROMIUM")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        times = []
+        for _ in range(rounds + 1):
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(f"{base}/charts")
+            page.wait_for_selector("body[data-rendered=true]", timeout=30000)
+            times.append(page.evaluate("window.speedboardRendered"))
+            page.close()
+        browser.close()
+    return times[1:]  # the first load fills the browser's cache of plotly.js, as any later visit finds it
+
+
+def measure(name: str, database_url: str, data_dir: Path, args: argparse.Namespace, port: int) -> None:
+    started = time.perf_counter()
+    fill(database_url, args.results, args.points)
+    filled_s = time.perf_counter() - started
+    print(f"\n{name}: {args.results:,} results in {args.points:,} configurations (filled in {filled_s:.0f} s)")
+    server = serve(database_url, data_dir, port)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        health = latencies(f"{base}/health", args.requests)
+        print(f"  {'GET /health (yardstick)':42s} p50 {health[0]:7.1f} ms   p99 {health[1]:7.1f} ms")
+        for path in ("/results", "/results?backend=cpu&model=resnet50", "/charts/data", "/charts/data?backend=cpu"):
+            label = f"GET {path}"
+            p50, p99 = latencies(base + path, args.requests)
+            print(f"  {label:42s} p50 {p50:7.1f} ms   p99 {p99:7.1f} ms   p50 / health p50 {p50 / health[0]:5.1f}")
+        if name == "SQLite":
+            times = render_times(base, args.rounds)
+            print(f"  /charts rendered by headless Chromium with {args.points:,} points: "
+                  f"median {statistics.median(times):.0f} ms, max {max(times):.0f} ms over {len(times)} loads")
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=int, default=100_000)
+    parser.add_argument("--points", type=int, default=1_000)
+    parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=5, help="page loads to time")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="speedboard-yardstick-") as tmp:
+        measure("SQLite", f"sqlite:///{tmp}/yardstick.db", Path(tmp), args, 18765)
+        with psycopg.connect(PG_SERVER, autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {PG_DB}")
+            admin.execute(f"CREATE DATABASE {PG_DB}")
+        try:
+            pg_url = PG_SERVER.rsplit("/", 1)[0] + f"/{PG_DB}"
+            measure("PostgreSQL", pg_url, Path(tmp), args, 18766)
+        finally:
+            with psycopg.connect(PG_SERVER, autocommit=True) as admin:
+                admin.execute(f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()
