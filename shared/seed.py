@@ -53,6 +53,7 @@ FAMILIES = ("CNN", "transformer", "mobile", "MLP", "hybrid")
 
 # First match wins; anything unmatched is a CNN (the bulk of timm's other architectures).
 _PREFIX_FAMILY: tuple[tuple[str, str], ...] = (
+    ("test_vit", "transformer"), ("test_efficientnet", "mobile"), ("test_mambaout", "hybrid"),
     ("mixer", "MLP"), ("resmlp", "MLP"), ("gmlp", "MLP"), ("gmixer", "MLP"),
     ("levit", "hybrid"), ("coat", "hybrid"), ("efficientvit", "hybrid"), ("mobilevit", "hybrid"), ("fastvit", "hybrid"),
     ("edgenext", "hybrid"), ("maxvit", "hybrid"), ("maxxvit", "hybrid"), ("cait", "transformer"),

@@ -10,6 +10,7 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
+from api.chart_cache import cached
 from api.chart_data import ChartsPublic, chart_data
 from api.deps import SessionDep
 from shared.models import BackendName, PrecisionName
@@ -42,8 +43,10 @@ def read_chart_data(session: SessionDep, backend: BackendName | None = None, har
                     precision: PrecisionName | None = None, suite: str | None = None) -> Response:
     """One chart per backend, hardware, engine and precision: points, Pareto frontier and insights."""
     # Serialized once here rather than validated again against response_model: the page reads thousands of points.
-    body = json.dumps(chart_data(session, backend, hardware, precision, suite), separators=(",", ":"))
-    return Response(body, media_type="application/json")
+    def compute() -> bytes:
+        return json.dumps(chart_data(session, backend, hardware, precision, suite), separators=(",", ":")).encode()
+
+    return Response(cached(session, (backend, hardware, precision, suite), compute), media_type="application/json")
 
 
 @router.get("/static/plotly.min.js", include_in_schema=False)

@@ -89,3 +89,21 @@ def test_the_page_and_plotly_are_served_locally(client: TestClient) -> None:
     assert "/static/plotly.min.js" in page.text and "https://" not in page.text
     plotly = client.get("/static/plotly.min.js")
     assert plotly.status_code == 200 and len(plotly.content) > 1_000_000 and b"plotly" in plotly.content[:2000].lower()
+
+
+def test_cached_chart_data_follows_every_change(client: TestClient) -> None:
+    seed_study()
+
+    def resnet50() -> dict[str, object]:
+        chart = client.get("/charts/data", params={"backend": "cpu", "precision": "fp16"}).json()["charts"][0]
+        return next(p for p in chart["points"] if p["label"] == "resnet50")
+
+    assert resnet50()["throughput"] == 130.0 and resnet50()["runs"] == 2  # the second answer is the cached one
+    seed(make_result(10, throughput=140.0))  # a new result
+    assert (resnet50()["throughput"], resnet50()["runs"]) == (140.0, 3)
+    client.put("/models/resnet50", json={"top1": 79.0, "source": "test"})  # a correction
+    assert resnet50()["top1"] == 79.0
+    client.put("/models/resnet50", json={"top1": 78.0, "source": "test"})  # a second correction of the same entry
+    assert resnet50()["top1"] == 78.0
+    suite = client.post("/suites", json={"backend": "cpu"}).json()  # a new suite is a new filter option
+    assert suite["id"] in [s["id"] for s in client.get("/charts/data").json()["options"]["suites"]]

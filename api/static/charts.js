@@ -1,0 +1,341 @@
+"use strict";
+// The chart page: reads /charts/data, draws one Plotly chart per backend, hardware, engine and precision,
+// lists the points in a sortable table and polls /jobs so new results appear as workers finish them.
+
+const FAMILIES = {
+  CNN: { color: "#2563eb", symbol: "circle" },
+  transformer: { color: "#dc2626", symbol: "diamond" },
+  mobile: { color: "#16a34a", symbol: "triangle-up" },
+  MLP: { color: "#9333ea", symbol: "square" },
+  hybrid: { color: "#ea580c", symbol: "star" },
+};
+const NO_FAMILY = { color: "#6b7280", symbol: "x" };
+const FILTERS = ["backend", "hardware", "precision", "suite"];
+const LABEL_LIMIT = 60; // above this many points per chart only frontier points are labelled: labels would pile up
+const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
+const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+const COLUMNS = [
+  { key: "label", title: "Model" },
+  { key: "family", title: "Family" },
+  { key: "top1", title: "Top-1 %", digits: 2 },
+  { key: "throughput", title: "Images/s", digits: 1 },
+  { key: "latency_p50_ms", title: "p50 ms", digits: 2 },
+  { key: "latency_p99_ms", title: "p99 ms", digits: 2 },
+  { key: "batch_size", title: "Batch", digits: 0 },
+  { key: "streams", title: "Streams", digits: 0 },
+  { key: "precision_used", title: "Ran in" },
+  { key: "params_m", title: "Params (M)", digits: 1 },
+  { key: "gflops", title: "GFLOPs", digits: 2 },
+  { key: "hardware", title: "Hardware", wrap: true },
+  { key: "runs", title: "Runs", digits: 0, cell: (p) => `<a href="${escapeHtml(p.runs_url)}" target="_blank">${p.runs}</a>` },
+  { key: "created_at", title: "Date", cell: (p) => `<span title="${formatDate(p.created_at)} UTC">${p.created_at.slice(0, 10)}</span>` },
+];
+
+const state = { points: [], sort: { key: "throughput", dir: -1 }, jobIds: null, sections: new Map(), loads: 0 };
+const $ = (selector) => document.querySelector(selector);
+
+function escapeHtml(value) {
+  const entities = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  return String(value ?? "").replace(/[&<>"']/g, (c) => entities[c]);
+}
+
+const formatters = new Map(); // one Intl.NumberFormat per precision: toLocaleString builds one per call, too slow for 1,000 rows
+function formatNumber(value, digits) {
+  if (value === null || value === undefined) return "—";
+  if (!formatters.has(digits)) {
+    formatters.set(digits, new Intl.NumberFormat("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }));
+  }
+  return formatters.get(digits).format(value);
+}
+
+const formatDate = (iso) => iso.slice(0, 16).replace("T", " ");
+
+function currentFilters() {
+  const query = new URLSearchParams(location.search);
+  return Object.fromEntries(FILTERS.map((name) => [name, query.get(name) || ""]));
+}
+
+function queryString(filters, extra = {}) {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries({ ...filters, ...extra })) if (value) query.set(name, value);
+  return query.toString();
+}
+
+async function getJson(url) {
+  return checked(await fetch(url, { headers: { accept: "application/json" } }).catch(() => null), url);
+}
+
+async function checked(response, url = response?.url) {
+  if (!response) throw new Error(`the Speedboard API at ${location.host} did not answer; check that it is running, then reload`);
+  if (!response.ok) {
+    const body = await response.json().catch(() => ({})); // the API's errors say what to do in `message` or `detail`
+    const why = body.message ?? (typeof body.detail === "string" ? body.detail : response.statusText);
+    throw new Error(`${url} answered ${response.status}: ${why}`);
+  }
+  return response.json();
+}
+
+function showError(message) {
+  Object.assign($("#error"), { textContent: message, hidden: !message });
+}
+
+async function loadCharts() {
+  const load = ++state.loads; // a newer load (filter change, finished job) makes this one's answer stale
+  document.body.removeAttribute("data-rendered");
+  const filters = currentFilters();
+  try {
+    if (typeof Plotly === "undefined") throw new Error("plotly.js did not load from /static/plotly.min.js");
+    const query = queryString(filters);
+    const url = query ? `/charts/data?${query}` : "/charts/data";
+    // The first load's request was sent by charts.html while plotly.js was still being parsed.
+    const early = window.speedboardFirstData;
+    window.speedboardFirstData = null;
+    const data = await (early?.url === url ? early.promise.then(checked) : getJson(url));
+    if (load !== state.loads) return;
+    showError("");
+    fillFilters(data.options, filters);
+    $("#csv").href = `/results?${queryString(filters, { format: "csv", limit: "10000" })}`;
+    await renderCharts(data.charts);
+    renderEmpty(data, filters);
+    $("#plotted").textContent = data.charts.length ? `Each point is ${data.plotted}.` : "";
+    state.points = data.charts.flatMap((chart) => chart.points);
+    renderTable();
+  } catch (error) {
+    showError(`Could not load the charts: ${error.message}.`);
+  }
+  if (load === state.loads) {
+    window.speedboardRendered = performance.now(); // read by the render-time benchmark
+    document.body.dataset.rendered = "true";
+  }
+}
+
+function fillFilters(options, filters) {
+  const choices = {
+    backend: [["", "all backends"], ...options.backends.map((b) => [b, b])],
+    hardware: [["", "all hardware"], ...options.hardware.map((h) => [h, h])],
+    precision: [["", "all precisions"], ...options.precisions.map((p) => [p, p])],
+    suite: [["", "all results"], ...options.suites.map((s) => [s.id, `${s.name} (${s.backend}, ${formatDate(s.created_at)})`])],
+  };
+  for (const name of FILTERS) {
+    const list = choices[name];
+    if (filters[name] && !list.some(([value]) => value === filters[name])) list.push([filters[name], filters[name]]);
+    const select = $(`#filters select[name=${name}]`);
+    select.innerHTML = list.map(([value, text]) => `<option value="${escapeHtml(value)}">${escapeHtml(text)}</option>`).join("");
+    select.value = filters[name];
+  }
+}
+
+function renderEmpty(data, filters) {
+  const filtered = Object.values(filters).some(Boolean);
+  $("#empty-filtered").hidden = data.charts.length > 0 || !filtered;
+  $("#empty").hidden = data.charts.length > 0 || filtered;
+  $("#results").hidden = data.charts.length === 0;
+}
+
+async function renderCharts(charts) {
+  const keep = new Set(charts.map((chart) => chart.key));
+  for (const [key, section] of [...state.sections].filter(([key]) => !keep.has(key))) {
+    Plotly.purge(section.plot);
+    section.element.remove();
+    state.sections.delete(key);
+  }
+  const drawn = charts.map((chart) => {
+    const section = state.sections.get(chart.key) ?? makeSection(chart);
+    $("#charts").appendChild(section.element); // appending again keeps the sections in the data's order
+    section.insights.innerHTML = chart.insights.map((sentence) => `<li>${escapeHtml(sentence)}</li>`).join("");
+    const { traces, layout } = figure(chart);
+    return Plotly.react(section.plot, traces, layout, PLOT_CONFIG).then((plot) => {
+      if (!section.clickable) plot.on("plotly_click", openRuns);
+      section.clickable = true;
+    });
+  });
+  await Promise.all(drawn);
+}
+
+function makeSection(chart) {
+  const element = document.createElement("section");
+  element.className = "panel chart";
+  element.dataset.key = chart.key;
+  element.innerHTML = `<h2>${escapeHtml([chart.backend, chart.hardware, chart.engine, chart.precision].join(" · "))}</h2>
+    <div class="chart-body"><div class="plot-scroll"><div class="plot"></div></div>
+    <aside><h3>What the chart says</h3><ul class="insights"></ul></aside></div>`;
+  const [plot, insights] = [element.querySelector(".plot"), element.querySelector(".insights")];
+  const section = { element, plot, insights, clickable: false };
+  state.sections.set(chart.key, section);
+  return section;
+}
+
+function openRuns(event) {
+  const url = event.points[0]?.customdata?.[1];
+  if (url) window.open(url, "_blank", "noopener");
+}
+
+function hoverText(p) {
+  const tag = p.pretrained_tag ? ` <span style="color:#6b7280">(${escapeHtml(p.pretrained_tag)})</span>` : "";
+  const top1 = p.top1 === null ? "top-1 unknown"
+    : `top-1 <b>${formatNumber(p.top1, 2)}%</b> at ${p.top1_img_size}px (${escapeHtml(p.top1_source)})`;
+  return [
+    `<b>${escapeHtml(p.label)}</b>${tag} · ${escapeHtml(p.family ?? "family unknown")}`,
+    top1,
+    `<b>${formatNumber(p.throughput, 1)}</b> images/s · latency p50 ${formatNumber(p.latency_p50_ms, 2)} ms, `
+      + `p99 ${formatNumber(p.latency_p99_ms, 2)} ms`,
+    `batch ${p.batch_size} · ${p.streams} streams · ${p.input_size}px · ran in ${escapeHtml(p.precision_used)}`,
+    `${formatNumber(p.params_m, 1)} M params · ${formatNumber(p.gflops, 2)} GFLOPs`,
+    escapeHtml(p.hardware),
+    `${formatDate(p.created_at)} UTC · latest of ${p.runs} run${p.runs === 1 ? "" : "s"} · ${p.stable ? "stable" : "unstable"}`,
+    `<i>click to open every run</i>`,
+  ].join("<br>");
+}
+
+function markerTrace(points, name, yaxis, style, labelAll) {
+  return {
+    type: "scatter", mode: "markers+text", name, xaxis: "x", yaxis, cliponaxis: false,
+    x: points.map((p) => p.throughput),
+    y: points.map((p) => (yaxis === "y" ? p.top1 : 0)),
+    text: points.map((p) => (labelAll || p.frontier ? p.label : "")),
+    textposition: "top center", textfont: { size: 11, color: "#374151" },
+    marker: { size: 11, color: style.color, symbol: style.symbol, line: { width: 1, color: "#ffffff" } },
+    customdata: points.map((p) => [hoverText(p), p.runs_url]),
+    hovertemplate: "%{customdata[0]}<extra></extra>",
+  };
+}
+
+function figure(chart) {
+  const known = chart.points.filter((p) => p.top1 !== null);
+  const unknown = chart.points.filter((p) => p.top1 === null);
+  const labelAll = chart.points.length <= LABEL_LIMIT;
+  const families = [...Object.keys(FAMILIES), null].filter((f) => known.some((p) => p.family === f));
+  const traces = families.map((family) => markerTrace(known.filter((p) => p.family === family), family ?? "family unknown",
+    "y", FAMILIES[family] ?? NO_FAMILY, labelAll));
+  const byId = new Map(chart.points.map((p) => [p.result_id, p]));
+  const frontier = chart.frontier.map((id) => byId.get(id));
+  traces.push({
+    type: "scatter", mode: "lines", name: "Pareto frontier", xaxis: "x", yaxis: "y", hoverinfo: "skip",
+    x: frontier.map((p) => p.throughput), y: frontier.map((p) => p.top1),
+    line: { color: "#111827", width: 1.5, dash: "dash" },
+  });
+  if (unknown.length) {
+    const styles = unknown.map((p) => FAMILIES[p.family] ?? NO_FAMILY);
+    const style = { color: styles.map((s) => s.color), symbol: styles.map((s) => s.symbol) };
+    // The strip's axis label says what it is, so it needs no legend entry.
+    traces.push({ ...markerTrace(unknown, "accuracy unknown", "y2", style, labelAll), showlegend: false });
+  }
+  const grid = { gridcolor: "#e5e7eb", linecolor: "#9ca3af", tickcolor: "#9ca3af", showline: true, ticks: "outside",
+    zeroline: false };
+  const layout = {
+    height: 560, margin: { l: 90, r: 30, t: 50, b: 60 }, font: { family: FONT, size: 13, color: "#1f2933" },
+    paper_bgcolor: "#ffffff", plot_bgcolor: "#ffffff", hovermode: "closest",
+    hoverlabel: { bgcolor: "#ffffff", bordercolor: "#d1d5db", font: { family: FONT, size: 12, color: "#111827" }, align: "left" },
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 12 } },
+    xaxis: { ...grid, ...logAxis(chart.points.map((p) => p.throughput)), anchor: unknown.length ? "y2" : "y",
+      title: { text: "Throughput (images/s, log scale)" } },
+    yaxis: { ...grid, domain: unknown.length ? [0.2, 1] : [0, 1], title: { text: "ImageNet top-1 (%)" } },
+  };
+  if (unknown.length) {
+    layout.yaxis2 = { ...grid, domain: [0, 0.12], range: [-1, 1], fixedrange: true, showgrid: false,
+      tickvals: [0], ticktext: ["accuracy<br>unknown"], ticks: "" };
+  }
+  return { traces, layout };
+}
+
+// Plotly labels every digit of a short log axis (8 9 100 2 3 ...): choose round numbers that read as throughputs.
+function logAxis(values) {
+  const low = Math.log10(Math.min(...values)), high = Math.log10(Math.max(...values));
+  const pad = Math.max(0.06, (high - low) * 0.06);
+  const range = [low - pad, high + pad];
+  const first = Math.floor(range[0]);
+  const decades = Array.from({ length: Math.ceil(range[1]) - first + 1 }, (_, i) => 10 ** (first + i));
+  const inRange = (mantissas) => decades.flatMap((d) => mantissas.map((m) => m * d))
+    .filter((t) => Math.log10(t) >= range[0] && Math.log10(t) <= range[1]);
+  const steps = [[1, 2, 5], [1, 2, 3, 5], [1, 1.5, 2, 3, 4, 5, 6, 8], [1, 1.2, 1.4, 1.6, 1.8, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8, 9]];
+  const ticks = steps.map(inRange).find((t) => t.length >= 4) ?? inRange(steps.at(-1));
+  const ticktext = ticks.map((t) => t.toLocaleString("en-US", { maximumSignificantDigits: 3 }));
+  return { type: "log", range, tickvals: ticks, ticktext };
+}
+
+function renderTable() {
+  const head = $("#results-table thead tr");
+  if (!head.children.length) {
+    head.innerHTML = COLUMNS.map((c) => `<th data-key="${c.key}" class="${cellClass(c)}" tabindex="0">${c.title}</th>`).join("");
+  }
+  for (const th of head.children) {
+    const sorted = th.dataset.key === state.sort.key;
+    th.setAttribute("aria-sort", sorted ? (state.sort.dir > 0 ? "ascending" : "descending") : "none");
+  }
+  const needle = $("#table-filter").value.trim().toLowerCase();
+  const matches = (p) => [p.label, p.family, p.hardware].some((v) => (v ?? "").toLowerCase().includes(needle));
+  const rows = needle ? state.points.filter(matches) : [...state.points];
+  const { key, dir } = state.sort;
+  rows.sort((a, b) => compareValues(a[key], b[key], dir));
+  const cells = (p) => COLUMNS.map((c) => `<td class="${cellClass(c)}">${cellHtml(c, p)}</td>`).join("");
+  const html = rows.map((p) => `<tr class="${p.frontier ? "on-frontier" : ""}">${cells(p)}</tr>`);
+  $("#results-table tbody").innerHTML = html.join("");
+  $("#row-count").textContent = `${rows.length} of ${state.points.length} points · models in bold are on the frontier`;
+}
+
+const cellClass = (column) => (column.digits !== undefined ? "num" : column.wrap ? "wrap" : "");
+
+function cellHtml(column, point) {
+  if (column.cell) return column.cell(point);
+  return column.digits !== undefined ? formatNumber(point[column.key], column.digits) : escapeHtml(point[column.key] ?? "—");
+}
+
+function compareValues(a, b, dir) {
+  if (a === null || a === undefined) return b === null || b === undefined ? 0 : 1; // unknowns last either way
+  if (b === null || b === undefined) return -1;
+  return dir * (typeof a === "number" ? a - b : String(a).localeCompare(String(b)));
+}
+
+function sortBy(key) {
+  state.sort = { key, dir: state.sort.key === key ? -state.sort.dir : 1 };
+  renderTable();
+}
+
+async function pollJobs() {
+  let jobs = null;
+  try {
+    const [running, queued] = await Promise.all([getJson("/jobs?status=running"), getJson("/jobs?status=queued")]);
+    jobs = [...running.items, ...queued.items];
+    renderJobs(jobs);
+  } catch (error) {
+    $("#jobs-idle").hidden = false;
+    $("#jobs-idle").textContent = `Could not read the job list (${error.message}); trying again.`;
+  }
+  if (jobs) {
+    const ids = new Set(jobs.map((job) => job.id));
+    const finished = state.jobIds !== null && [...state.jobIds].some((id) => !ids.has(id));
+    state.jobIds = ids;
+    if (finished) loadCharts(); // a job left the list: its result (if any) belongs on the charts now
+  }
+  setTimeout(pollJobs, jobs?.length ? 2000 : 10000);
+}
+
+function renderJobs(jobs) {
+  $("#jobs-idle").hidden = jobs.length > 0;
+  $("#jobs-idle").textContent = "No jobs running or queued.";
+  $("#job-list").innerHTML = jobs.map((job) => {
+    const percent = Math.round((job.progress ?? 0) * 100);
+    return `<li class="job ${escapeHtml(job.status)}">
+      <div class="job-title"><b>${escapeHtml(job.model)}</b> <span class="badge">${escapeHtml(job.backend)}</span>
+        <span class="status">${escapeHtml(job.status)}${job.stage ? ` · ${escapeHtml(job.stage)}` : ""}</span></div>
+      <div class="bar" role="progressbar" aria-valuenow="${percent}"><span style="width:${percent}%"></span></div>
+      <div class="job-detail muted">${percent}%${job.detail ? ` · ${escapeHtml(job.detail)}` : ""}</div></li>`;
+  }).join("");
+}
+
+function onFilterChange() {
+  const form = new FormData($("#filters"));
+  const query = queryString(Object.fromEntries(FILTERS.map((name) => [name, form.get(name)])));
+  history.pushState(null, "", query ? `?${query}` : location.pathname);
+  loadCharts();
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("#filters").addEventListener("change", onFilterChange);
+  $("#table-filter").addEventListener("input", renderTable);
+  $("#results-table thead").addEventListener("click", (event) => event.target.dataset.key && sortBy(event.target.dataset.key));
+  $("#results-table thead").addEventListener("keydown", (event) => event.key === "Enter" && sortBy(event.target.dataset.key));
+  window.addEventListener("popstate", loadCharts);
+  loadCharts();
+  pollJobs();
+});
