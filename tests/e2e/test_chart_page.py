@@ -5,9 +5,8 @@ Needs Chromium (`make test` installs it with `apt-get install chromium`); the te
 
 from __future__ import annotations
 
+import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -19,11 +18,9 @@ from playwright.sync_api import Page, Request, Route, sync_playwright
 
 from shared.db import migrate, session_scope
 from shared.models import Job
-from shared.runner import die_with_parent
 from tests.api.test_results_api import make_result, seed
 from tests.conftest import REPO, Stack
-from tests.e2e.processes import wait_until
-from tests.e2e.test_make_run import free_port
+from tests.e2e.processes import ApiProcess
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = REPO / "test-output"
@@ -55,7 +52,7 @@ def store_results() -> None:
 
 
 def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
+    path = os.environ.get("SPEEDBOARD_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
     if path is None:
         pytest.fail("Chromium is not installed, so the chart page cannot be tested; `make test` installs it "
                     "(apt-get install chromium), or install it yourself and run again")
@@ -64,30 +61,14 @@ def chromium_path() -> str:
 
 @pytest.fixture
 def server(embedded_stack: Stack, tmp_path: Path) -> Iterator[str]:
-    """The API under uvicorn, as users run it, over real HTTP on a free port."""
+    """The API under uvicorn, as users run it, over real HTTP on a free port, with the results stored first."""
     migrate()
     store_results()
-    port = free_port()
-    log = open(tmp_path / "api.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(port)],
-                               cwd=REPO, env=embedded_stack.process_env(), stdout=log, stderr=subprocess.STDOUT,
-                               preexec_fn=die_with_parent)
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        assert process.poll() is None, (tmp_path / "api.log").read_text()
-        try:
-            return httpx.get(f"{url}/health", timeout=2).status_code == 200
-        except httpx.TransportError:
-            return False
-
+    api = ApiProcess(embedded_stack, tmp_path)
     try:
-        wait_until(up, 30, "the API to answer", every=0.1)
-        yield url
+        yield api.wait_ready().url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
+        api.stop()
 
 
 def add_running_job() -> str:
