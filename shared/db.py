@@ -48,8 +48,8 @@ def session_scope() -> Iterator[Session]:
         yield session
 
 
-def migrate(url: str | None = None) -> None:
-    """Bring the database to the newest schema; safe to call from many processes at once."""
+def migrate(url: str | None = None, revision: str = "head") -> None:
+    """Bring the database to the newest schema (or `revision`); safe to call from many processes at once."""
     from alembic import command
     from alembic.config import Config
 
@@ -59,7 +59,7 @@ def migrate(url: str | None = None) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     with _migration_lock(engine) as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, revision)
 
 
 @contextmanager

@@ -74,7 +74,7 @@ def test_a_lost_attempt_is_retried_then_fails_after_three_saying_why(session: Se
 def test_success_stores_exactly_one_result(session: Session) -> None:
     job = submit_job(session, SPEC, "cpu")
     claim_job(session, job.id, "w1")
-    values = make_result(1).model_dump(exclude={"id", "job_id", "created_at"})
+    values = worker_result()
     assert finish_succeeded(session, job.id, "w1", values) == "succeeded"
     assert finish_succeeded(session, job.id, "w1", values) == "succeeded"  # a repeat stores nothing more
     assert finish_succeeded(session, job.id, "w2", values) == "succeeded"
@@ -82,6 +82,31 @@ def test_success_stores_exactly_one_result(session: Session) -> None:
 
     from shared.models import Result
     assert session.exec(select(func.count()).select_from(Result)).one() == 1
+
+
+def worker_result(**overrides: object) -> dict[str, object]:
+    """A result as the benchmark process reports it (no job id or date: the worker adds those)."""
+    return {k: v for k, v in make_result(1, **overrides).items() if k not in ("job_id", "created_at")}
+
+
+def test_each_result_is_the_latest_run_of_its_configuration(session: Session) -> None:
+    from sqlmodel import col, select
+
+    from shared.models import Result
+
+    def run(**overrides: object) -> Result:
+        job = submit_job(session, SPEC, "cpu")
+        claim_job(session, job.id, "w1")
+        assert finish_succeeded(session, job.id, "w1", worker_result(**overrides)) == "succeeded"
+        return session.exec(select(Result).where(col(Result.job_id) == job.id)).one()
+
+    first, second, other = run(), run(throughput=99.0), run(batch_size=8)
+    session.expire_all()
+    rows = {r.job_id: r for r in session.exec(select(Result)).all()}
+    assert first.config_key == second.config_key != other.config_key  # batch size makes another configuration
+    assert (rows[first.job_id].latest, rows[first.job_id].runs) == (False, 1)
+    assert (rows[second.job_id].latest, rows[second.job_id].runs) == (True, 2)
+    assert (rows[other.job_id].latest, rows[other.job_id].runs) == (True, 1)
 
 
 def test_cancel_queued_running_and_finished(session: Session) -> None:
@@ -93,8 +118,7 @@ def test_cancel_queued_running_and_finished(session: Session) -> None:
     claim_job(session, running.id, "w1")
     assert cancel_job(session, running.id).status == "cancelling"
     assert heartbeat(session, running.id, "w1") == "cancelling"  # how the worker learns of it
-    values = make_result(1).model_dump(exclude={"id", "job_id", "created_at"})
-    assert finish_succeeded(session, running.id, "w1", values) == "cancelled"  # no result is stored
+    assert finish_succeeded(session, running.id, "w1", worker_result()) == "cancelled"  # no result is stored
 
 
 def test_reaper_retries_orphans_expires_old_jobs_and_republishes_lost_ones(session: Session) -> None:
