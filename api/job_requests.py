@@ -9,7 +9,8 @@ from sqlmodel import Session
 
 from api.errors import InvalidRequest
 from api.schemas import JobCreate
-from shared.models import CatalogEntry, JobSpec
+from shared.models import CatalogEntry, JobSpec, Worker
+from shared.queues import queue_for
 from shared.registry import closest, lookup
 from shared.settings import get_settings
 
@@ -69,3 +70,16 @@ def parse_model_name(name: str) -> tuple[str, str | None]:
                          "e.g. resnet50 or resnet50.tv_in1k")
     arch, _, tag = name.partition(".")
     return arch, tag or None
+
+
+def placement(request: JobCreate, session: Session) -> dict[str, Any]:
+    """Where the job goes: `submit_job` keyword arguments for its queue and targets."""
+    if request.worker and request.hardware:
+        raise InvalidRequest("name a worker or a hardware label, not both (a named worker already has its hardware)")
+    if request.worker:
+        known = session.get(Worker, request.worker)
+        if known is not None and known.backend != request.backend:
+            raise InvalidRequest(f"worker {request.worker} runs {known.backend} jobs, not {request.backend}; "
+                                 "see GET /workers")
+    return {"queue": queue_for(request.backend, request.worker, request.hardware), "target_worker": request.worker,
+            "target_hardware": request.hardware}

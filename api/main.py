@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_handlers
-from api.routes import charts, health, jobs, models, results, suites
+from api.routes import charts, health, jobs, models, results, suites, workers
 from shared.accuracy import load_catalog
 from shared.db import migrate
 from shared.reaper import start_reaper
@@ -40,6 +40,6 @@ app = FastAPI(
     lifespan=lifespan,
 )
 install_handlers(app)
-for module in (jobs, results, models, suites, charts, health):
+for module in (jobs, results, models, suites, workers, charts, health):
     app.include_router(module.router)
 app.mount("/static", StaticFiles(directory=charts.STATIC), name="static")

@@ -37,6 +37,10 @@ class JobCreate(BaseModel):
     streams: int | None = _ranged("streams", None, "default: the worker's physical cores")
     input_size: int | None = _ranged("input_size", None, "default: the model's own size")
     duration_s: float = _ranged("duration_s", 10.0, "seconds of measuring, after a 2 s warm-up")
+    worker: str | None = Field(default=None, min_length=1, max_length=200,
+                               description="run only on this worker (a name from GET /workers)")
+    hardware: str | None = Field(default=None, min_length=1, max_length=200,
+                                 description="run only on a worker with this hardware label, e.g. NVIDIA H200")
 
 
 class ModelCorrection(BaseModel):
@@ -74,3 +78,5 @@ class SuiteCreate(BaseModel):
     name: Literal["seed"] = Field(default="seed", description="seed: the seed study's models and settings")
     backend: BackendName
     duration_s: float = _ranged("duration_s", 10.0, "seconds of measuring per model")
+    worker: str | None = Field(default=None, min_length=1, max_length=200, description="run every job on this worker")
+    hardware: str | None = Field(default=None, min_length=1, max_length=200, description="run every job on this hardware")

@@ -7,7 +7,7 @@ from collections import Counter
 from sqlmodel import Session, col, select
 
 from api.errors import NotFound
-from api.job_requests import resolve
+from api.job_requests import placement, resolve
 from api.schemas import JobCreate, SuiteCreate
 from shared.jobs import submit_job
 from shared.models import TERMINAL, Job, Suite, SuitePublic
@@ -17,13 +17,15 @@ from shared.seed import SEED_MODELS, SEED_SETTINGS
 def create_suite(session: Session, body: SuiteCreate) -> SuitePublic:
     """Queue every seed model with the seed's settings for the backend (streams: the worker's physical cores)."""
     settings = SEED_SETTINGS[body.backend]
-    specs = [resolve(JobCreate(model=model, backend=body.backend, duration_s=body.duration_s, **settings), session)
-             for model in SEED_MODELS]  # all resolved before any is queued: a bad entry queues nothing
+    requests = [JobCreate(model=model, backend=body.backend, duration_s=body.duration_s, worker=body.worker,
+                          hardware=body.hardware, **settings) for model in SEED_MODELS]
+    # All resolved before any is queued: a bad entry queues nothing.
+    planned = [(resolve(request, session), placement(request, session)) for request in requests]
     suite = Suite(name=body.name, backend=body.backend)
     session.add(suite)
     session.commit()
-    for spec in specs:
-        submit_job(session, spec, queue=body.backend, suite_id=suite.id)
+    for spec, where in planned:
+        submit_job(session, spec, suite_id=suite.id, **where)
     return suite_progress(session, suite.id)
 
 

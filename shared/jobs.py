@@ -37,10 +37,12 @@ def update_job(session: Session, job_id: str, where: Any, **values: Any) -> bool
     return bool(outcome.rowcount)  # type: ignore[attr-defined]
 
 
-def submit_job(session: Session, spec: JobSpec, queue: str, suite_id: str | None = None) -> Job:
+def submit_job(session: Session, spec: JobSpec, queue: str, suite_id: str | None = None,
+               target_worker: str | None = None, target_hardware: str | None = None) -> Job:
     """Write the job row, then publish it. If the broker is away the job stays queued, unpublished,
     and the reaper publishes it once the broker answers: an accepted job is never lost."""
-    job = Job.model_validate(spec.model_dump() | {"queue": queue, "suite_id": suite_id})
+    job = Job.model_validate(spec.model_dump() | {"queue": queue, "suite_id": suite_id, "target_worker": target_worker,
+                                                  "target_hardware": target_hardware})
     session.add(job)
     session.commit()
     _try_publish(session, job)

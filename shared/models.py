@@ -75,6 +75,9 @@ class Job(JobSpec, table=True):
     error: str | None = None
     last_failure: str | None = None
     worker: str | None = None
+    # Where the job may run: a named worker or a hardware label (its `queue` follows from them), else any worker.
+    target_worker: str | None = None
+    target_hardware: str | None = None
     suite_id: str | None = Field(default=None, index=True)
     created_at: datetime = _ts(index=True)
     updated_at: datetime = _ts()
@@ -164,6 +167,7 @@ class Worker(SQLModel, table=True):
     name: str = Field(primary_key=True)
     backend: str = Field(index=True)
     queue: str
+    queues: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     hardware: str
     host: str
     state: str = "idle"
@@ -223,6 +227,8 @@ class ResultPublic(ResultBase, Accuracy):
 class JobPublic(JobSpec):
     id: str
     suite_id: str | None
+    target_worker: str | None
+    target_hardware: str | None
     status: JobStatus
     stage: str | None
     progress: float
@@ -259,3 +265,20 @@ class SuitePublic(SQLModel):
     progress: float
     chart_url: str
     jobs: list[dict[str, Any]]
+
+
+class WorkerPublic(SQLModel):
+    name: str
+    backend: str
+    hardware: str
+    host: str
+    state: str
+    job_id: str | None
+    queues: list[str]
+    started_at: datetime
+    last_heartbeat: datetime
+
+
+class WorkersPublic(SQLModel):
+    items: list[WorkerPublic]
+    total: int

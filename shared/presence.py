@@ -31,19 +31,27 @@ def depart(session: Session, name: str) -> None:
 
 
 def live_workers(session: Session, queue: str | None = None) -> list[Worker]:
+    """Workers whose heartbeat is recent, optionally only those consuming `queue`."""
     since = utcnow() - timedelta(seconds=get_settings().worker_live_s)
-    query = select(Worker).where(col(Worker.last_heartbeat) >= since)
-    if queue is not None:
-        query = query.where(col(Worker.queue) == queue)
-    return list(session.exec(query.order_by(col(Worker.name))))
+    query = select(Worker).where(col(Worker.last_heartbeat) >= since).order_by(col(Worker.name))
+    return [w for w in session.exec(query) if queue is None or queue in (w.queues or [w.queue])]
 
 
 def waiting_detail(session: Session, job: Job) -> str:
     """One sentence on what a queued job waits for, from live heartbeats."""
     workers = live_workers(session, job.queue)
-    kind = f"{job.backend} worker"
-    if not workers:
+    if job.target_worker:
+        kind = f"worker {job.target_worker}"
+        how = "see GET /workers for the connected ones"
+    elif job.target_hardware:
+        kind = f"{job.backend} worker on {job.target_hardware}"
+        how = "see GET /workers for the hardware of the connected ones"
+    else:
+        kind = f"{job.backend} worker"
         how = "start one with `make worker`" if job.backend == "cpu" else "start a GPU worker on a machine with a GPU"
+    if not workers and job.target_worker:
+        return f"waiting for {kind} (not connected; {how})"
+    if not workers:
         return f"waiting for a {kind} (none connected; {how})"
     ahead = session.exec(
         select(func.count()).select_from(Job).where(
@@ -51,4 +59,6 @@ def waiting_detail(session: Session, job: Job) -> str:
         )
     ).one()
     busy = sum(w.state == "busy" for w in workers)
+    if job.target_worker:
+        return f"waiting for {kind} ({'busy' if busy else 'idle'}, {ahead} queued ahead for it)"
     return f"waiting for a {kind} ({len(workers)} connected, {busy} busy, {ahead} queued ahead)"

@@ -15,6 +15,7 @@ from shared.db import migrate, session_scope
 from shared.hardware import host
 from shared.models import Worker
 from shared.presence import announce, depart
+from shared.queues import queues_of
 from shared.reaper import start_reaper
 from shared.settings import get_settings
 
@@ -37,9 +38,16 @@ class Agent:
         worker = Worker(
             name=self.name, backend=self.backend, queue=self.queue, hardware=self.hardware, host=host(),
             state="busy" if self.job_id else "idle", job_id=self.job_id,
+            queues=queues_of(self.backend, self.name, self.hardware),
         )
         with session_scope() as session:
             announce(session, worker)
+
+    def on_setup(self, sender: str = "", instance: Any = None, **_: Any) -> None:
+        """Before consuming: also take jobs sent to this worker by name and to its hardware."""
+        self.name = sender
+        for queue in queues_of(self.backend, self.name, self.hardware)[1:]:
+            instance.app.amqp.queues.select_add(queue)
 
     def on_ready(self, sender: Any = None, **_: Any) -> None:
         self.name = sender.hostname
@@ -74,6 +82,7 @@ class Agent:
 
 def install(app: Celery, backend: str, queue: str, describe_hardware: Callable[[], tuple[str, Any]]) -> Agent:
     agent = Agent(backend, queue, describe_hardware)
+    signals.celeryd_after_setup.connect(agent.on_setup, weak=False)
     signals.worker_ready.connect(agent.on_ready, weak=False)
     signals.worker_shutdown.connect(agent.on_shutdown, weak=False)
     signals.worker_shutting_down.connect(lambda **_: runner.shutting_down.set(), weak=False)

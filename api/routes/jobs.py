@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 from sqlmodel import Session, col, func, select
 
 from api.deps import SessionDep
-from api.job_requests import resolve
+from api.job_requests import placement, resolve
 from api.schemas import JobCreate
 from shared.accuracy import AccuracyBook, with_accuracy
 from shared.jobs import cancel_job, get_job, submit_job
@@ -33,7 +33,7 @@ def to_public(session: Session, job: Job) -> JobPublic:
 
 @router.post("", status_code=202, response_model=JobPublic)
 def create_job(body: JobCreate, session: SessionDep, response: Response) -> JobPublic:
-    job = submit_job(session, resolve(body, session), queue=body.backend)
+    job = submit_job(session, resolve(body, session), **placement(body, session))
     response.headers["Location"] = f"/jobs/{job.id}"
     return to_public(session, job)
 
