@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run worker test services install benchmark chart-benchmark registry catalog clean
+.PHONY: run worker worker-gpu test services install benchmark chart-benchmark registry catalog clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Speedboard needs Python 3.11 or newer (found $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 1; }
@@ -22,6 +22,13 @@ run: $(STAMP)
 
 worker: $(STAMP)
 	$(PY) -m shared.supervisor worker
+
+worker-gpu: $(VENV)/.installed-gpu
+	$(PY) -m shared.supervisor worker --backend gpu
+
+$(VENV)/.installed-gpu: $(STAMP)
+	$(PY) -m pip install --disable-pip-version-check -q -e '.[gpu]'
+	@touch $@
 
 services: $(STAMP)
 	@PY=$(PY) bash scripts/ensure_services.sh

@@ -54,7 +54,10 @@ def _settings(request: JobCreate) -> dict[str, Any]:
     if engine not in ENGINES[request.backend]:
         raise InvalidRequest(f"engine {engine!r} does not run on backend {request.backend!r}; "
                              f"use one of: {', '.join(ENGINES[request.backend])}")
-    return {"backend": request.backend, "engine": engine, "precision": request.precision,
+    if request.cuda_graphs and engine != "torch":
+        raise InvalidRequest("cuda_graphs applies to the torch engine only (TensorRT manages its own launches); "
+                             'use "engine": "torch"')
+    return {"backend": request.backend, "engine": engine, "precision": request.precision, "cuda_graphs": request.cuda_graphs,
             "batch_size": request.batch_size or DEFAULT_BATCH[request.backend], "streams": request.streams,
             "duration_s": request.duration_s}
 

@@ -37,6 +37,7 @@ class JobCreate(BaseModel):
     streams: int | None = _ranged("streams", None, "default: the worker's physical cores")
     input_size: int | None = _ranged("input_size", None, "default: the model's own size")
     duration_s: float = _ranged("duration_s", 10.0, "seconds of measuring, after a 2 s warm-up")
+    cuda_graphs: bool = Field(default=False, description="engine torch only: replay each batch as a CUDA graph")
     worker: str | None = Field(default=None, min_length=1, max_length=200,
                                description="run only on this worker (a name from GET /workers)")
     hardware: str | None = Field(default=None, min_length=1, max_length=200,

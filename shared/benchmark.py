@@ -18,7 +18,8 @@ from shared.timing import Runnable, measure
 
 Report = Callable[[str, float], None]
 
-ENGINE_MODULES = {"openvino": "worker_cpu.openvino_engine"}
+ENGINE_MODULES = {"openvino": "worker_cpu.openvino_engine", "tensorrt": "worker_gpu.tensorrt_engine",
+                  "torch": "worker_gpu.torch_engine"}
 
 
 class BenchmarkError(Exception):
@@ -39,6 +40,9 @@ class BenchSpec:
     cache_dir: Path
     base_model: str | None = None  # a custom variant: timm builds base_model with model_kwargs
     model_kwargs: dict[str, Any] | None = None
+    device: str = ""  # GPU engines: the torch device ("cuda", or "cpu" to run their code path without a GPU)
+    cuda_graphs: bool = False
+    build_limit_s: float = 900.0  # TensorRT engine builds that take longer are cancelled
 
 
 @dataclass

@@ -33,13 +33,30 @@ _METADATA = {"shape", "ndim", "dim", "size", "dtype", "device", "layout", "numel
              "requires_grad", "is_contiguous", "stride", "__len__"}
 
 
-def _is_bn(m: nn.Module) -> bool:
+def is_batchnorm(m: nn.Module) -> bool:
     return isinstance(m, nn.modules.batchnorm._BatchNorm) or "BatchNorm" in type(m).__name__
 
 
 def count_batchnorms(model: nn.Module) -> int:
     """Number of BatchNorm modules (BatchNorm1d/2d, timm BatchNormAct2d, frozen variants) still in ``model``."""
-    return sum(1 for m in model.modules() if _is_bn(m))
+    return sum(1 for m in model.modules() if is_batchnorm(m))
+
+
+@torch.no_grad()
+def randomize_batchnorms(model: nn.Module, seed: int = 0) -> nn.Module:
+    """Give every BatchNorm non-trivial statistics and affine parameters (fresh ones are mean 0, var 1, w 1, b 0,
+    which makes a forgotten scale or shift invisible to any numerical check)."""
+    g = torch.Generator().manual_seed(seed)
+    for m in model.modules():
+        if not is_batchnorm(m):
+            continue
+        n = m.running_mean.numel()
+        m.running_mean.copy_(torch.randn(n, generator=g) * 0.5)
+        m.running_var.copy_(torch.rand(n, generator=g) * 1.5 + 0.5)  # strictly positive: [0.5, 2.0)
+        if m.weight is not None:
+            m.weight.copy_(torch.rand(n, generator=g) + 0.5)
+            m.bias.copy_(torch.randn(n, generator=g) * 0.5)
+    return model
 
 
 class _DropAct(nn.Module):

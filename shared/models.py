@@ -62,6 +62,7 @@ class JobSpec(SQLModel):
     # A custom variant (POST /models) builds `base_model` with `model_kwargs`; `model` is then the variant's name.
     base_model: str | None = None
     model_kwargs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    cuda_graphs: bool = False  # engine torch: replay each batch as a CUDA graph
 
 
 class Job(JobSpec, table=True):

@@ -33,7 +33,8 @@ CANCEL_GRACE_S = 5.0
 # Set when the worker is asked to stop (Ctrl-C, SIGTERM): the running job goes back to the queue at once.
 shutting_down = threading.Event()
 # Where each stage sits in the job's overall progress (0-1).
-STAGE_SPAN = {"preparing": (0.0, 0.05), "converting": (0.05, 0.3), "warming up": (0.3, 0.4), "measuring": (0.4, 1.0)}
+STAGE_SPAN = {"preparing": (0.0, 0.05), "converting": (0.05, 0.2), "building engine": (0.2, 0.3),
+              "warming up": (0.3, 0.4), "measuring": (0.4, 1.0)}
 
 
 @dataclass
@@ -75,7 +76,9 @@ def bench_spec(job: Job) -> BenchSpec:
         model=job.model, pretrained_tag=job.pretrained_tag, backend=job.backend, engine=job.engine,
         precision=job.precision, batch_size=job.batch_size, streams=job.streams or physical_cores(),
         input_size=job.input_size, duration_s=job.duration_s, cache_dir=get_settings().cache_dir,
-        base_model=job.base_model, model_kwargs=job.model_kwargs,
+        base_model=job.base_model, model_kwargs=job.model_kwargs, cuda_graphs=job.cuda_graphs,
+        device=get_settings().gpu_device if job.backend == "gpu" else "",
+        build_limit_s=get_settings().engine_build_limit_s,
     )
 
 

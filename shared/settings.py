@@ -32,6 +32,10 @@ class Settings(BaseSettings):
     reaper_interval_s: float = 10.0
     worker_live_s: float = 30.0
     host_lock_path: Path = Path("/tmp/speedboard-host.lock")
+    # GPU workers: the torch device they benchmark on ("cpu" runs their code path without a GPU, for tests),
+    # and the longest a TensorRT engine build may take.
+    gpu_device: str = "cuda"
+    engine_build_limit_s: float = 900.0
 
     @property
     def db_url(self) -> str:

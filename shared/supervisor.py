@@ -1,7 +1,8 @@
-"""`make run` and `make worker`: start the API and/or a CPU worker, restart what dies, stop all on Ctrl-C.
+"""`make run`, `make worker` and `make worker-gpu`: start the API and/or workers, restart what dies, stop all on Ctrl-C.
 
-    python -m shared.supervisor run      # API on $HOST:$PORT plus one local CPU worker
-    python -m shared.supervisor worker   # a CPU worker alone, against BROKER_URL and DATABASE_URL
+    python -m shared.supervisor run                   # API on $HOST:$PORT plus one local CPU worker
+    python -m shared.supervisor worker                # a CPU worker alone, against BROKER_URL and DATABASE_URL
+    python -m shared.supervisor worker --backend gpu  # one GPU worker per GPU, each pinned to its device
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ STOP_GRACE_S = 15.0
 class Child:
     name: str
     argv: list[str]
+    env: dict[str, str] | None = None
     process: subprocess.Popen[bytes] | None = None
     started: float = 0.0
     backoff: float = 1.0
@@ -37,7 +39,7 @@ class Child:
 
     def start(self) -> None:
         log.info("starting %s: %s", self.name, " ".join(self.argv))
-        self.process = subprocess.Popen(self.argv)
+        self.process = subprocess.Popen(self.argv, env=self.env)
         self.started = time.monotonic()
 
     def check(self, now: float) -> None:
@@ -66,6 +68,20 @@ def worker_argv(backend: str = "cpu", name: str | None = None) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", f"worker_{backend}.tasks", "worker", "-Q", backend,
             "--pool", "solo", "--concurrency", "1", "-n", name, "--loglevel", "INFO",
             "--without-gossip", "--without-mingle", "--without-heartbeat"]
+
+
+def gpu_workers() -> list[Child]:
+    """One GPU worker per GPU, each seeing only its own (CUDA_VISIBLE_DEVICES), so two benchmarks never share one."""
+    if get_settings().gpu_device == "cpu":
+        return [Child("gpu worker (on the CPU)", worker_argv("gpu"))]
+    try:
+        listed = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"], capture_output=True,
+                                text=True, timeout=30, check=True).stdout.split()
+    except (OSError, subprocess.SubprocessError) as error:
+        raise SystemExit(f"no NVIDIA GPU found ({error}); a GPU worker needs one and the NVIDIA driver") from error
+    host = socket.gethostname()
+    return [Child(f"gpu worker {index}", worker_argv("gpu", f"gpu{index}-{os.getpid()}@{host}"),
+                  env=os.environ | {"CUDA_VISIBLE_DEVICES": index}) for index in listed]
 
 
 def api_argv(host: str, port: int) -> list[str]:
@@ -103,6 +119,7 @@ def supervise(children: list[Child]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=["run", "worker"])
+    parser.add_argument("--backend", choices=["cpu", "gpu"], default="cpu", help="worker mode: which worker to start")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     args = parser.parse_args(argv)
@@ -112,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     broker = f"embedded (filesystem, under {settings.broker_dir})" if embedded else settings.broker
     log.info("database: %s | broker: %s", settings.db_url.split("@")[-1], broker)
     migrate()
-    children = [Child("cpu worker", worker_argv("cpu"))]
+    children = gpu_workers() if args.mode == "worker" and args.backend == "gpu" else [Child("cpu worker", worker_argv("cpu"))]
     if args.mode == "run":
         children.insert(0, Child("api", api_argv(args.host, args.port)))
         log.info("Speedboard on http://%s:%d  (docs: /docs)", args.host, args.port)

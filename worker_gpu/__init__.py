@@ -1,1 +1,5 @@
-"""The GPU worker (TensorRT). Not built yet: GPU jobs wait in the `gpu` queue until it is."""
+"""The GPU worker: TensorRT and PyTorch CUDA benchmarks, taken from the `gpu` queue.
+
+Its engine and timing modules import with only torch and timm installed (no web, database or broker
+library), so the same code measures on a bare GPU machine.
+"""

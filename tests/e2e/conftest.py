@@ -9,11 +9,12 @@ from tests.e2e.processes import ApiProcess, WorkerProcess
 
 
 @pytest.fixture
-def start_worker(tmp_path: Path) -> Iterator[Callable[[Stack], WorkerProcess]]:
+def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     workers: list[WorkerProcess] = []
 
-    def start(stack: Stack) -> WorkerProcess:
-        workers.append(WorkerProcess(stack, tmp_path))  # listed first, so it is stopped even if it never gets ready
+    def start(stack: Stack, backend: str = "cpu", env: dict[str, str] | None = None) -> WorkerProcess:
+        # Listed first, so it is stopped even if it never gets ready.
+        workers.append(WorkerProcess(stack, tmp_path, backend, env))
         return workers[-1].wait_ready()
 
     yield start

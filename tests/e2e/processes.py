@@ -36,13 +36,13 @@ def wait_until(condition: Callable[[], Any], timeout: float, what: str, every: f
 
 
 class WorkerProcess:
-    """`celery -A worker_cpu.tasks worker` exactly as `make worker` runs it, logging to a file."""
+    """`celery -A worker_<backend>.tasks worker` exactly as `make worker` runs it, logging to a file."""
 
-    def __init__(self, stack: Stack, log_dir: Path) -> None:
-        self.name = f"cpu-test-{uuid.uuid4().hex[:6]}@localhost"
+    def __init__(self, stack: Stack, log_dir: Path, backend: str = "cpu", env: dict[str, str] | None = None) -> None:
+        self.name = f"{backend}-test-{uuid.uuid4().hex[:6]}@localhost"
         self.log_path = log_dir / f"{self.name}.log"
         self.log = open(self.log_path, "w")
-        self.process = subprocess.Popen(worker_argv("cpu", self.name), cwd=REPO, env=stack.process_env(),
+        self.process = subprocess.Popen(worker_argv(backend, self.name), cwd=REPO, env=stack.process_env() | (env or {}),
                                         stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
 
     def wait_ready(self, timeout: float = 60) -> WorkerProcess:

@@ -10,7 +10,7 @@ from timm.layers import BatchNormAct2d, StdConv2d
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from shared.fusion import count_batchnorms, fuse_batchnorm
+from shared.fusion import count_batchnorms, fuse_batchnorm, is_batchnorm, randomize_batchnorms
 
 SEED = 0
 # name -> BatchNorm flavour that must be present before fusing (so each case exercises its code path).
@@ -20,27 +20,6 @@ MODELS: dict[str, type] = {
     "test_byobnet": BatchNormAct2d,       # ConvNormAct blocks in a different timm family
     "levit_128s": nn.BatchNorm1d,         # LeViT LinearNorm (Linear + BN1d) and NormLinear head (BN1d + Linear)
 }
-
-
-def _is_bn(m: nn.Module) -> bool:
-    return isinstance(m, nn.modules.batchnorm._BatchNorm) or "BatchNorm" in type(m).__name__
-
-
-@torch.no_grad()
-def randomize_batchnorms(model: nn.Module, seed: int = SEED) -> nn.Module:
-    """Give every BatchNorm non-trivial stats/affine params (fresh ones are mean 0, var 1, w 1, b 0,
-    which makes a forgotten scale or shift invisible)."""
-    g = torch.Generator().manual_seed(seed)
-    for m in model.modules():
-        if not _is_bn(m):
-            continue
-        n = m.running_mean.numel()
-        m.running_mean.copy_(torch.randn(n, generator=g) * 0.5)
-        m.running_var.copy_(torch.rand(n, generator=g) * 1.5 + 0.5)  # strictly positive: [0.5, 2.0)
-        if m.weight is not None:
-            m.weight.copy_(torch.rand(n, generator=g) + 0.5)
-            m.bias.copy_(torch.randn(n, generator=g) * 0.5)
-    return model
 
 
 class _CountFunctionalBN(TorchFunctionMode):
@@ -59,7 +38,7 @@ def batchnorm_calls(model: nn.Module, x: torch.Tensor) -> tuple[int, int]:
     """(BatchNorm module forward calls, functional batch_norm calls) during one forward of `model`."""
     calls = [0]
     hooks = [m.register_forward_hook(lambda *_: calls.__setitem__(0, calls[0] + 1))
-             for m in model.modules() if _is_bn(m)]
+             for m in model.modules() if is_batchnorm(m)]
     try:
         with torch.no_grad(), _CountFunctionalBN() as fn:
             model(x)

@@ -1,4 +1,4 @@
-"""jobs may target a named worker or a hardware label; workers list the queues they consume
+"""jobs may target a named worker or a hardware label, and ask for CUDA graphs; workers list their queues
 
 Revision ID: 0003
 Revises: 0002
@@ -17,6 +17,7 @@ def upgrade() -> None:
     with op.batch_alter_table('job', schema=None) as batch_op:
         batch_op.add_column(sa.Column('target_worker', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
         batch_op.add_column(sa.Column('target_hardware', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
+        batch_op.add_column(sa.Column('cuda_graphs', sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table('worker', schema=None) as batch_op:
         # Rows of running workers are rewritten at their next heartbeat (within seconds).
         batch_op.add_column(sa.Column('queues', sa.JSON(), nullable=False, server_default='[]'))
@@ -26,5 +27,6 @@ def downgrade() -> None:
     with op.batch_alter_table('worker', schema=None) as batch_op:
         batch_op.drop_column('queues')
     with op.batch_alter_table('job', schema=None) as batch_op:
+        batch_op.drop_column('cuda_graphs')
         batch_op.drop_column('target_hardware')
         batch_op.drop_column('target_worker')

@@ -1,0 +1,93 @@
+"""What TensorRT receives: the fused model exported to ONNX, AutoCast to FP16 with fixed thresholds, and the
+onnxruntime check that proves it is the model at the precision asked (and that the check can fail)."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnx
+import pytest
+import timm
+import torch
+from onnx import numpy_helper
+
+from shared.fusion import fuse_batchnorm, randomize_batchnorms
+from tests.conftest import REPO
+from worker_gpu.onnx_check import MIN_WEIGHT_SHARE, TOLERANCE, check, precision_shares
+from worker_gpu.onnx_export import export
+
+# A CNN with BatchNormAct, a LeViT (Linear + BatchNorm1d) and a ViT, at batch 2 to keep the suite fast.
+MODELS = {"test_resnet": 160, "levit_128s": 224, "test_vit": 160}
+
+
+def reference_and_fused(name: str, size: int) -> tuple[torch.nn.Module, torch.nn.Module]:
+    torch.manual_seed(0)
+    reference = randomize_batchnorms(timm.create_model(name, pretrained=False)).eval()
+    with torch.no_grad():
+        fused = fuse_batchnorm(copy.deepcopy(reference), example_input=torch.zeros(1, 3, size, size))
+    return reference, fused
+
+
+@pytest.fixture(scope="module", params=list(MODELS))
+def exported(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    name, size = request.param, MODELS[request.param]
+    reference, fused = reference_and_fused(name, size)
+    folder = tmp_path_factory.mktemp(name)
+    shape = (2, 3, size, size)
+    return {"name": name, "reference": reference, "shape": shape, "batch": torch.randn(shape),
+            "fp16": export(fused, shape, "fp16", folder / "fp16"), "fp32": export(fused, shape, "fp32", folder / "fp32")}
+
+
+def test_fp16_graph_is_fp16_and_matches_the_fp32_model(exported: dict[str, object]) -> None:
+    result = check(exported["fp16"], "fp16", exported["reference"], exported["batch"])  # type: ignore[arg-type]
+    assert result.passed, result.line()
+    assert result.weight_share >= MIN_WEIGHT_SHARE["fp16"] and result.relative_difference <= TOLERANCE["fp16"]
+    model = onnx.load(str(exported["fp16"]))
+    inputs = {i.name: i.type.tensor_type for i in model.graph.input}
+    assert [t.elem_type for t in inputs.values()] == [onnx.TensorProto.FLOAT]  # I/O kept FP32 (keep_io_types)
+    assert [d.dim_value for d in next(iter(inputs.values())).shape.dim] == list(exported["shape"])  # static batch
+    assert not any(n.op_type == "BatchNormalization" for n in model.graph.node)  # exported after fusion
+
+
+def test_fp32_graph_matches_tightly(exported: dict[str, object]) -> None:
+    result = check(exported["fp32"], "fp32", exported["reference"], exported["batch"])  # type: ignore[arg-type]
+    assert result.passed and result.weight_share == 1.0 and result.relative_difference < 1e-4, result.line()
+
+
+def test_a_graph_left_in_fp32_fails_the_fp16_check(exported: dict[str, object]) -> None:
+    result = check(exported["fp32"], "fp16", exported["reference"], exported["batch"])  # type: ignore[arg-type]
+    assert not result.passed and result.weight_share == 0.0 and result.line().startswith("FAIL fp16")
+
+
+def test_a_perturbed_weight_fails_the_check(exported: dict[str, object], tmp_path: Path) -> None:
+    model = onnx.load(str(exported["fp16"]))
+    biggest = max(model.graph.initializer, key=lambda t: int(np.prod(t.dims)))
+    values = numpy_helper.to_array(biggest).copy()
+    values.flat[: values.size // 2] *= -1  # half of the largest weight flips sign
+    biggest.CopyFrom(numpy_helper.from_array(values, biggest.name))
+    onnx.save(model, str(tmp_path / "perturbed.onnx"))
+    result = check(tmp_path / "perturbed.onnx", "fp16", exported["reference"], exported["batch"])  # type: ignore[arg-type]
+    assert not result.passed and result.relative_difference > TOLERANCE["fp16"], result.line()
+
+
+def test_precision_shares_count_nodes_and_weight_bytes(exported: dict[str, object]) -> None:
+    nodes, weights = precision_shares(exported["fp16"], "fp16")  # type: ignore[arg-type]
+    assert 0.9 <= nodes <= 1.0 and 0.9 <= weights <= 1.0
+    assert precision_shares(exported["fp32"], "fp32") == (1.0, 1.0)  # type: ignore[arg-type]
+
+
+def test_the_export_command_checks_and_says_so(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "worker_gpu.export", "--model", "test_resnet", "--batch-size", "2",
+                           "--precision", "fp16", "--out", str(tmp_path), "--check"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr[-2000:]
+    assert (tmp_path / "model.onnx").exists()
+    line = done.stdout.strip().splitlines()[-1]
+    assert line.startswith("PASS fp16:") and "of weight bytes in fp16" in line and "max |onnx - torch fp32|" in line
+    unknown = subprocess.run([sys.executable, "-m", "worker_gpu.export", "--model", "resnet5O", "--batch-size", "2"],
+                             cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert unknown.returncode == 2 and "timm could not build 'resnet5O'" in unknown.stderr

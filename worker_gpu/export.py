@@ -1,0 +1,70 @@
+"""Write the ONNX file a TensorRT engine is built from, and optionally check it against PyTorch.
+
+    python -m worker_gpu.export --model resnet50 --batch-size 4 [--precision fp16] [--out DIR] --check
+
+With --check: batch-norm statistics are randomised first (fresh ones would hide a forgotten scale or
+shift), the file runs under onnxruntime on the CPU against the FP32 PyTorch model, and one line says
+the share of nodes and weight bytes in the asked precision and the relative difference. Exits 0 only
+when both are within the stated limits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+import tempfile
+from pathlib import Path
+
+import torch
+
+from shared.benchmark import BenchmarkError
+from shared.fusion import fuse_batchnorm, randomize_batchnorms
+from shared.model_prep import create
+from worker_gpu.onnx_check import check
+from worker_gpu.onnx_export import export
+
+
+def build(model: str, batch_size: int, input_size: int | None, precision: str, out: Path,
+          check_it: bool) -> int:
+    torch.manual_seed(0)
+    if input_size is None:
+        input_size = create(model, 224).pretrained_cfg.get("input_size", (3, 224, 224))[-1]
+    reference = create(model, input_size)
+    if check_it:
+        randomize_batchnorms(reference)
+    shape = (batch_size, 3, input_size, input_size)
+    with torch.no_grad():
+        fused = fuse_batchnorm(copy.deepcopy(reference), example_input=torch.zeros(1, 3, input_size, input_size))
+    path = export(fused, shape, precision, out)
+    print(f"wrote {path} ({model}, input {list(shape)}, {precision})")
+    if not check_it:
+        return 0
+    batch = torch.randn(shape, generator=torch.Generator().manual_seed(1))
+    result = check(path, precision, reference, batch)
+    print(result.line())
+    return 0 if result.passed else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m worker_gpu.export", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, help="a timm architecture, e.g. resnet50")
+    parser.add_argument("--batch-size", type=int, required=True)
+    parser.add_argument("--input-size", type=int, help="default: the model's own")
+    parser.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp16")
+    parser.add_argument("--out", type=Path, help="folder for model.onnx (default: a temporary folder, removed)")
+    parser.add_argument("--check", action="store_true", help="compare with FP32 PyTorch under onnxruntime")
+    args = parser.parse_args(argv)
+    try:
+        if args.out is not None:
+            return build(args.model, args.batch_size, args.input_size, args.precision, args.out, args.check)
+        with tempfile.TemporaryDirectory(prefix="speedboard-onnx-") as folder:
+            return build(args.model, args.batch_size, args.input_size, args.precision, Path(folder), args.check)
+    except BenchmarkError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,219 @@
+"""TensorRT 11 on the GPU, as the seed study ran it: the fused model exported to ONNX at the job's batch size,
+in the job's precision (AutoCast: TensorRT 11 networks are strongly typed), built into an engine that is
+cached on disk, run with execute_async_v3 on a torch CUDA stream, timed by CUDA events.
+
+Device buffers and the stream come from torch rather than pycuda: one CUDA context (the one torch creates),
+and one fewer compiled dependency. NOT YET RUN ON A GPU: written to TensorRT 11's Python documentation;
+everything around it (export, AutoCast, cache keys, error messages) is tested on the CPU.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from shared.benchmark import BenchmarkError, BenchSpec, PreparedEngine, Report
+from shared.hardware import versions
+from shared.model_cache import cache_key, cached
+from worker_gpu.cuda_timing import OutOfMemoryExplained, out_of_memory_message, run_timed
+from worker_gpu.devices import gpu_hardware
+from worker_gpu.torch_engine import cuda_detail
+
+WORKSPACE_BYTES = 8 << 30  # bounded scratch memory for tactics; larger rarely helps at batch 256
+OPTIMIZATION_LEVEL = 3  # TensorRT's default: levels 4-5 build much longer for little gain on CNNs
+
+
+def engine_key(spec: BenchSpec, tensorrt_version: str, gpu: str, compute_capability: str) -> str:
+    """Everything that changes an engine: model, input shape, batch, precision, TensorRT, GPU and its architecture."""
+    return cache_key(
+        model=spec.model, shape=[spec.batch_size, 3, spec.input_size, spec.input_size], batch=spec.batch_size,
+        precision=spec.precision, tensorrt=tensorrt_version, gpu=gpu, compute_capability=compute_capability,
+        **({"variant": [spec.base_model, spec.model_kwargs]} if spec.base_model else {}),
+    )
+
+
+def parser_errors(parser: Any) -> str:
+    """The ONNX parser's complaints, naming the operator and node where it says them."""
+    messages = []
+    for index in range(parser.num_errors):
+        error = parser.get_error(index)
+        operator, node = error.node_operator(), error.node_name()
+        where = f"operator {operator} (node {node}): " if operator else ""
+        messages.append(f"{where}{error.desc()}")
+    return "; ".join(messages) or "the ONNX parser gave no reason"
+
+
+def unsupported_operator_message(details: str) -> str:
+    return (f"TensorRT cannot build this model: {details}. The operator is not supported by TensorRT's ONNX parser; "
+            "try the torch engine, or another model")
+
+
+class BuildDeadline:
+    """Cancels an engine build that runs past its time limit (TensorRT asks after every optimizer step)."""
+
+    def __new__(cls, limit_s: float) -> Any:
+        import tensorrt as trt
+
+        class Monitor(trt.IProgressMonitor):  # type: ignore[misc,name-defined]
+            def __init__(self) -> None:
+                trt.IProgressMonitor.__init__(self)
+                self.deadline = time.monotonic() + limit_s
+                self.expired = threading.Event()
+
+            def phase_start(self, phase_name: str, parent_phase: str | None, num_steps: int) -> None:
+                return None
+
+            def step_complete(self, phase_name: str, step: int) -> bool:
+                if time.monotonic() > self.deadline:
+                    self.expired.set()
+                    return False  # cancels the build
+                return True
+
+            def phase_finish(self, phase_name: str) -> None:
+                return None
+
+        return Monitor()
+
+
+def build_engine(onnx_path: Path, plan_path: Path, batch_size: int, limit_s: float) -> float:
+    """Parse the ONNX file into a strongly typed network and build an engine; returns the build time in seconds."""
+    import tensorrt as trt
+
+    logger = CollectingLogger.make()
+    builder = trt.Builder(logger)
+    network = builder.create_network(0)  # strongly typed: TensorRT 11 has no other kind
+    parser = trt.OnnxParser(network, logger)
+    if not parser.parse_from_file(str(onnx_path)):
+        raise BenchmarkError(unsupported_operator_message(parser_errors(parser)))
+    config = builder.create_builder_config()
+    config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, WORKSPACE_BYTES)
+    config.builder_optimization_level = OPTIMIZATION_LEVEL
+    monitor = BuildDeadline(limit_s)
+    config.progress_monitor = monitor
+    started = time.perf_counter()
+    serialized = builder.build_serialized_network(network, config)
+    build_s = time.perf_counter() - started
+    if serialized is None:
+        if monitor.expired.is_set():
+            raise BenchmarkError(f"building the TensorRT engine took longer than {limit_s:g} s "
+                                 "(SPEEDBOARD_ENGINE_BUILD_LIMIT_S); try a smaller batch size or model")
+        errors = " ".join(logger.errors)
+        if "out of memory" in errors.lower() or "outofmemory" in errors.lower():
+            raise BenchmarkError(out_of_memory_message(batch_size))
+        raise BenchmarkError(f"TensorRT could not build an engine: {errors[:500] or 'no reason given'}")
+    plan_path.write_bytes(bytes(serialized))
+    return build_s
+
+
+class CollectingLogger:
+    """A TensorRT logger that keeps error messages, so a failed build can say why."""
+
+    @staticmethod
+    def make() -> Any:
+        import tensorrt as trt
+
+        class Logger(trt.ILogger):  # type: ignore[misc,name-defined]
+            def __init__(self) -> None:
+                trt.ILogger.__init__(self)
+                self.errors: list[str] = []
+
+            def log(self, severity: Any, msg: str) -> None:
+                if severity in (trt.ILogger.Severity.ERROR, trt.ILogger.Severity.INTERNAL_ERROR):
+                    self.errors.append(msg)
+
+        return Logger()
+
+
+class TensorRTRunner:
+    """Runs an execution context back to back on one torch CUDA stream; I/O buffers are torch tensors."""
+
+    def __init__(self, engine: Any, batch_size: int, device: torch.device) -> None:
+        import tensorrt as trt
+
+        self.engine, self.batch_size, self.device = engine, batch_size, device
+        self.context = engine.create_execution_context()
+        self.stream = torch.cuda.Stream(device)
+        self.buffers: dict[str, torch.Tensor] = {}
+        for index in range(engine.num_io_tensors):
+            name = engine.get_tensor_name(index)
+            shape = tuple(engine.get_tensor_shape(name))
+            dtype = TORCH_DTYPES[engine.get_tensor_dtype(name)]
+            with OutOfMemoryExplained(batch_size):
+                tensor = torch.randn(shape, device=device).to(dtype) if engine.get_tensor_mode(name) == trt.TensorIOMode.INPUT \
+                    else torch.empty(shape, dtype=dtype, device=device)
+            self.buffers[name] = tensor
+            self.context.set_tensor_address(name, tensor.data_ptr())
+
+    def step(self) -> None:
+        if not self.context.execute_async_v3(self.stream.cuda_stream):
+            raise BenchmarkError("TensorRT failed to enqueue an inference (execute_async_v3 returned False)")
+
+    def run(self, keep_going: Callable[[], bool], completed: Callable[[float, float], None]) -> None:
+        run_timed(self.step, self.device, keep_going, completed, stream=self.stream)
+
+
+def _torch_dtypes() -> dict[Any, torch.dtype]:
+    try:
+        import tensorrt as trt
+    except ImportError:
+        return {}
+    return {trt.float32: torch.float32, trt.float16: torch.float16, trt.bfloat16: torch.bfloat16,
+            trt.int32: torch.int32, trt.int64: torch.int64, trt.bool: torch.bool}
+
+
+TORCH_DTYPES = _torch_dtypes()
+
+
+def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
+    device = torch.device(spec.device or "cuda")
+    if device.type != "cuda" or not torch.cuda.is_available():
+        raise BenchmarkError("TensorRT needs a CUDA GPU; this worker has none (use engine torch to test without one)")
+    try:
+        import tensorrt as trt
+    except ImportError as error:
+        raise BenchmarkError("TensorRT is not installed on this worker: pip install 'speedboard[gpu]' "
+                             "(or run engine torch)") from error
+    props = torch.cuda.get_device_properties(device)
+    capability = f"{props.major}.{props.minor}"
+    key = engine_key(spec, trt.__version__, props.name, capability)
+    root = spec.cache_dir / "tensorrt"
+
+    def build(folder: Path) -> dict[str, Any]:
+        from shared.model_prep import prepare as prepare_model
+        from worker_gpu.onnx_export import export
+
+        report("converting", 0.0)
+        model = prepare_model(spec.base_model or spec.model, spec.input_size, spec.batch_size, spec.model_kwargs)
+        started = time.perf_counter()
+        onnx_path = export(model.module, model.input_shape, spec.precision, folder / "onnx")
+        onnx_s = time.perf_counter() - started
+        report("building engine", 0.0)
+        build_s = build_engine(onnx_path, folder / "engine.plan", spec.batch_size, spec.build_limit_s)
+        shutil.rmtree(folder / "onnx")  # the engine is what is cached; the ONNX file is rebuilt on demand
+        return {"params_m": model.params_m, "gflops": model.gflops, "onnx_s": onnx_s, "build_s": build_s,
+                "engine_mb": round((folder / "engine.plan").stat().st_size / 2**20, 1)}
+
+    folder, meta, hit = cached(root, key, build)
+    engine = trt.Runtime(CollectingLogger.make()).deserialize_cuda_engine((folder / "engine.plan").read_bytes())
+    if engine is None:  # written by another TensorRT build, or damaged: build it again
+        shutil.rmtree(folder, ignore_errors=True)
+        folder, meta, hit = cached(root, key, build)
+        engine = trt.Runtime(CollectingLogger.make()).deserialize_cuda_engine((folder / "engine.plan").read_bytes())
+        if engine is None:
+            raise BenchmarkError("TensorRT built an engine it cannot load again; please report it with the worker's log")
+    hardware, detail = gpu_hardware()
+    return PreparedEngine(
+        runnable=TensorRTRunner(engine, spec.batch_size, device), streams=1, precision_used=spec.precision,
+        cache_hit=hit, params_m=meta["params_m"], gflops=meta["gflops"], hardware=hardware,
+        hardware_detail=detail | cuda_detail(device),
+        versions=versions("tensorrt", "torch", "timm", "nvidia-modelopt", "onnx") | {"tensorrt": trt.__version__},
+        details={"engine": str(folder / "engine.plan"), "build_s": meta["build_s"], "onnx_s": meta["onnx_s"],
+                 "engine_mb": meta["engine_mb"], "workspace_gb": WORKSPACE_BYTES >> 30,
+                 "optimization_level": OPTIMIZATION_LEVEL},
+    )
