@@ -79,9 +79,11 @@ def gpu_workers() -> list[Child]:
                                 text=True, timeout=30, check=True).stdout.split()
     except (OSError, subprocess.SubprocessError) as error:
         raise SystemExit(f"no NVIDIA GPU found ({error}); a GPU worker needs one and the NVIDIA driver") from error
-    host = socket.gethostname()
+    host, lock = socket.gethostname(), get_settings().host_lock_path
+    # Each GPU is its own device: its own lock, so the workers of several GPUs measure at the same time.
     return [Child(f"gpu worker {index}", worker_argv("gpu", f"gpu{index}-{os.getpid()}@{host}"),
-                  env=os.environ | {"CUDA_VISIBLE_DEVICES": index}) for index in listed]
+                  env=os.environ | {"CUDA_VISIBLE_DEVICES": index, "SPEEDBOARD_HOST_LOCK_PATH": f"{lock}.gpu{index}"})
+            for index in listed]
 
 
 def api_argv(host: str, port: int) -> list[str]:

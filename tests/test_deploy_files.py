@@ -45,3 +45,22 @@ def test_dockerfile_copies_what_exists_and_installs_the_extras() -> None:
     assert any(dep.startswith("openvino==") for dep in extras["cpu"])
     cmd = re.search(r"^CMD (.+)$", text, re.M)
     assert cmd and "shared.supervisor" in cmd.group(1)
+
+
+def test_the_gpu_worker_service_reserves_the_gpu_and_builds_from_dockerfile_gpu() -> None:
+    services = compose()["services"]
+    gpu, cpu = services["worker-gpu"], services["worker-cpu"]
+    assert gpu["profiles"] == ["gpu"]  # `docker compose up` still works on machines without a GPU
+    assert gpu["build"]["dockerfile"] == "Dockerfile.gpu" and gpu["environment"] == cpu["environment"]
+    assert gpu["command"] == ["python", "-m", "shared.supervisor", "worker", "--backend", "gpu"]
+    (device,) = gpu["deploy"]["resources"]["reservations"]["devices"]
+    assert device["capabilities"] == ["gpu"] and device["driver"] == "nvidia"
+    text = (REPO / "Dockerfile.gpu").read_text()
+    assert re.search(r"^FROM nvidia/cuda:13\.", text, re.M)  # torch 2.14.1 and tensorrt-cu13 are CUDA 13 builds
+    for source in re.findall(r"^COPY (\S+)", text, re.M):
+        assert (REPO / source).exists(), f"Dockerfile.gpu copies {source}, which is not in the repo"
+    assert 'pip install ".[gpu]"' in text
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert any(dep.startswith("tensorrt-cu13==11.") for dep in extras["gpu"])
+    assert any(dep.startswith("nvidia-modelopt[onnx]==") for dep in extras["onnx"])
+    assert not any(dep.startswith("onnxruntime") for deps in extras.values() for dep in deps)  # modelopt brings one

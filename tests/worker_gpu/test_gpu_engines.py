@@ -157,3 +157,11 @@ def test_the_torch_engine_on_cuda_with_and_without_graphs() -> None:
         result = run_benchmark(replace(SPEC, device="cuda", precision="fp16", cuda_graphs=graphs), lambda *_: None,
                                lambda: False)
         assert result["throughput"] > 0 and result["hardware_detail"]["engine"]["cuda_graphs"] is graphs
+
+
+def test_the_gpu_yardstick_script_runs_on_the_cpu() -> None:
+    done = subprocess.run([sys.executable, "benchmarks/gpu_torch_vs_loop.py", "--device", "cpu", "--models", "test_resnet",
+                           "--batch-size", "2", "--precision", "fp32", "--duration", "1", "--rounds", "1"],
+                          cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "test_resnet" in done.stdout and "ratio" in done.stdout and "plain loop" in done.stdout

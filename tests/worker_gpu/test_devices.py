@@ -1,0 +1,66 @@
+"""How GPU workers find their GPUs without initialising CUDA: nvidia-smi, here a FAKE nvidia-smi (there is no
+GPU on CI machines) that prints what the real one prints for a two-GPU machine."""
+
+from __future__ import annotations
+
+import importlib.metadata
+from pathlib import Path
+
+import pytest
+
+from shared.settings import get_settings
+from shared.supervisor import gpu_workers
+from worker_gpu.devices import CPU_LABEL, gpu_hardware
+
+FAKE_NVIDIA_SMI = """#!/bin/sh
+# FAKE nvidia-smi for tests: answers the two queries Speedboard makes, for two H200s.
+case "$*" in
+  *query-gpu=index*) printf '0\\n1\\n' ;;
+  *query-gpu=name*) printf 'NVIDIA H200, 143771, 580.95.05, 9.0, GPU-1234\\n' ;;
+  *) exit 1 ;;
+esac
+"""
+
+
+@pytest.fixture
+def two_gpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "nvidia-smi").write_text(FAKE_NVIDIA_SMI)
+    (tmp_path / "nvidia-smi").chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:{__import__('os').environ['PATH']}")
+    monkeypatch.delenv("SPEEDBOARD_GPU_DEVICE", raising=False)
+    get_settings.cache_clear()
+
+
+def test_one_worker_per_gpu_each_pinned_with_its_own_lock(two_gpus: None) -> None:
+    children = gpu_workers()
+    assert [c.env["CUDA_VISIBLE_DEVICES"] for c in children if c.env] == ["0", "1"]
+    assert [c.env["SPEEDBOARD_HOST_LOCK_PATH"] for c in children if c.env] == [
+        f"{get_settings().host_lock_path}.gpu0", f"{get_settings().host_lock_path}.gpu1"]
+    assert all(c.argv[c.argv.index("-A") + 1] == "worker_gpu.tasks" and "gpu" in c.argv for c in children)
+    assert len({c.argv[c.argv.index("-n") + 1] for c in children}) == 2
+
+
+def test_the_gpu_is_described_by_nvidia_smi(two_gpus: None) -> None:
+    label, detail = gpu_hardware()
+    assert label == "NVIDIA H200"
+    assert detail == {"gpu": "NVIDIA H200", "memory_gb": 140.4, "driver": "580.95.05", "compute_capability": "9.0",
+                      "uuid": "GPU-1234"}
+
+
+def test_without_a_gpu_the_worker_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no nvidia-smi at all
+    monkeypatch.delenv("SPEEDBOARD_GPU_DEVICE", raising=False)
+    get_settings.cache_clear()
+    with pytest.raises(RuntimeError, match="no NVIDIA GPU answered nvidia-smi"):
+        gpu_hardware()
+    with pytest.raises(SystemExit, match="no NVIDIA GPU found"):
+        gpu_workers()
+    monkeypatch.setenv("SPEEDBOARD_GPU_DEVICE", "cpu")
+    get_settings.cache_clear()
+    assert gpu_hardware()[0] == CPU_LABEL and len(gpu_workers()) == 1
+
+
+def test_the_environment_holds_exactly_one_onnxruntime() -> None:
+    names = {dist.metadata["Name"].lower() for dist in importlib.metadata.distributions()}
+    assert sorted(n for n in names if n.startswith("onnxruntime")) == ["onnxruntime-gpu"]
+    assert "nvidia-modelopt" in names
