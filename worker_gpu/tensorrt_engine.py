@@ -149,6 +149,7 @@ class TensorRTRunner:
                     else torch.empty(shape, dtype=dtype, device=device)
             self.buffers[name] = tensor
             self.context.set_tensor_address(name, tensor.data_ptr())
+        torch.cuda.synchronize(device)  # the buffers were filled on torch's default stream; inference runs on ours
 
     def step(self) -> None:
         if not self.context.execute_async_v3(self.stream.cuda_stream):
