@@ -38,6 +38,10 @@ class AlreadyExists(Exception):
     """The name is taken; the message says how to change the existing entry."""
 
 
+# Errors whose message already says what to do: answered as they are, with these statuses.
+SAID_AS_IS: dict[type[Exception], int] = {InvalidVariant: 422, NotFound: 404, AlreadyExists: 409, CannotCount: 503}
+
+
 def _describe(error: dict[str, Any], accepted: list[str]) -> str:
     field = ".".join(str(part) for part in error["loc"] if part != "body")
     if field in RANGES and error["type"] in RANGE_ERRORS:
@@ -69,21 +73,11 @@ def install_handlers(app: FastAPI) -> None:
     async def invalid_job(_: Request, exc: InvalidRequest) -> JSONResponse:
         return JSONResponse(status_code=422, content={"detail": str(exc), **exc.extra})
 
-    @app.exception_handler(InvalidVariant)
-    async def invalid_variant(_: Request, exc: InvalidVariant) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": str(exc)})
+    async def as_said(_: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(status_code=SAID_AS_IS[type(exc)], content={"detail": str(exc)})
 
-    @app.exception_handler(CannotCount)
-    async def cannot_count(_: Request, exc: CannotCount) -> JSONResponse:
-        return JSONResponse(status_code=503, content={"detail": str(exc)})
-
-    @app.exception_handler(NotFound)
-    async def missing(_: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": str(exc)})
-
-    @app.exception_handler(AlreadyExists)
-    async def exists(_: Request, exc: AlreadyExists) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": str(exc)})
+    for kind in SAID_AS_IS:
+        app.add_exception_handler(kind, as_said)
 
     @app.exception_handler(OperationalError)
     async def database_away(_: Request, exc: OperationalError) -> JSONResponse:
