@@ -35,7 +35,9 @@ def reap_once(session: Session) -> dict[str, int]:
     too_old = now - timedelta(seconds=settings.queue_ttl_s)
     for job in session.exec(select(Job).where(col(Job.status) == "queued", col(Job.created_at) < too_old)).all():
         hours = settings.queue_ttl_s / 3600
-        error = f"no {job.backend} worker took this job within {hours:g} h; start a {job.backend} worker and submit it again"
+        wanted = (f"worker {job.target_worker}" if job.target_worker else
+                  f"{job.backend} worker on {job.target_hardware}" if job.target_hardware else f"{job.backend} worker")
+        error = f"no {wanted} took this job within {hours:g} h; start one (see GET /workers) and submit it again"
         counts["expired"] += update_job(session, job.id, col(Job.status) == "queued", status="failed", error=error,
                                   finished_at=now, detail="failed: no worker came")
 
