@@ -102,3 +102,11 @@ def test_a_graph_onnxruntime_cannot_run_is_reported_unchecked_not_passed(tmp_pat
         assert not result.passed and result.line().startswith("UNCHECKED bf16") and "cannot run it" in result.line()
     else:
         assert result.passed, result.line()
+
+
+def test_a_deep_resnet_with_random_weights_is_fp16_throughout(tmp_path: Path) -> None:
+    # AutoCast's default output threshold (512) kept two thirds of resnet50's weight bytes in FP32 here.
+    reference, fused = reference_and_fused("resnet50", 224)
+    path = export(fused, (1, 3, 224, 224), "fp16", tmp_path)
+    nodes, weights = precision_shares(path, "fp16")
+    assert weights >= 0.99 and nodes >= 0.99, (nodes, weights)
