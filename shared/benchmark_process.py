@@ -2,7 +2,8 @@
 
 A process of its own so that a crash, an out-of-memory kill or a hung engine takes down only this
 job, the worker sees exactly how it died, and CUDA is only ever initialised here.
-SIGTERM asks it to stop: the measuring loop notices within a second.
+SIGTERM asks it to stop: the measuring loop notices within a second. It runs in a session of its own
+and ignores SIGINT: only its worker decides when it stops.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ def _emit(*event: Any) -> None:
 def main() -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(asctime)s benchmark %(levelname)s %(message)s")
     stop = threading.Event()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     raw = json.loads(sys.stdin.read())
     spec = BenchSpec(**raw | {"cache_dir": Path(raw["cache_dir"])})

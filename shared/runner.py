@@ -104,10 +104,12 @@ def run_benchmark_process(session: Session, job: Job, worker: str) -> Outcome:
 
     The process never outlives this call, whatever happens here: an orphan would skew the next job's timing.
     """
+    # A session of its own: Ctrl-C on the terminal reaches the worker, which hands the job back and stops
+    # this process itself, instead of killing the measurement and spending one of the job's attempts.
     process = subprocess.Popen(
         [sys.executable, "-m", "shared.benchmark_process"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent,
-        cwd=os.getcwd(),
+        cwd=os.getcwd(), start_new_session=True,
     )
     try:
         return _watch(session, job, worker, process)

@@ -43,7 +43,8 @@ class WorkerProcess:
         self.log_path = log_dir / f"{self.name}.log"
         self.log = open(self.log_path, "w")
         self.process = subprocess.Popen(worker_argv(backend, self.name), cwd=REPO, env=stack.process_env() | (env or {}),
-                                        stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+                                        stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
+                                        process_group=0)  # a group of its own, as on a terminal: see interrupt()
 
     def wait_ready(self, timeout: float = 60) -> WorkerProcess:
         def announced() -> bool:
@@ -59,6 +60,10 @@ class WorkerProcess:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
         pids = children.read_text().split() if children.exists() else []
         return int(pids[0]) if pids else None
+
+    def interrupt(self) -> None:
+        """Ctrl-C as a terminal sends it: SIGINT to every process of the worker's group."""
+        os.killpg(self.process.pid, signal.SIGINT)
 
     def kill(self) -> None:
         self.process.send_signal(signal.SIGKILL)
@@ -88,7 +93,8 @@ class ApiProcess:
         self.log = open(log_dir / "api.log", "w")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "api.main:app", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=REPO, env=stack.process_env(), stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent)
+            cwd=REPO, env=stack.process_env(), stdout=self.log, stderr=subprocess.STDOUT, preexec_fn=die_with_parent,
+                                        process_group=0)  # a group of its own, as on a terminal: see interrupt()
 
     def wait_ready(self, timeout: float = 60) -> ApiProcess:
         def up() -> bool:

@@ -108,14 +108,26 @@ def test_worker_killed_mid_measurement_job_is_retried_and_succeeds(
 
 
 @pytest.mark.parametrize("stack", ["embedded"], indirect=True)
+@pytest.mark.parametrize("how", ["sigterm", "ctrl-c"])
 def test_stopping_a_worker_mid_job_hands_the_job_back_without_spending_an_attempt(
-    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess], how: str
 ) -> None:
     first = start_worker(stack)
     job_id = submit(api, duration_s=3)
     wait_for_stage(job_id, "measuring", 120)
-    first.process.send_signal(signal.SIGTERM)  # what Ctrl-C on `make run` sends
-    assert first.process.wait(timeout=10) == 0
+    benchmark = first.benchmark_pid()
+    assert benchmark is not None
+    if how == "sigterm":
+        first.process.send_signal(signal.SIGTERM)  # what the supervisor sends its workers when it stops
+        assert first.process.wait(timeout=10) == 0
+    else:
+        # The terminal's SIGINT goes to the whole foreground group: it must not reach the measurement, which
+        # would die before the worker hands the job back, and spend an attempt when it dies first.
+        assert os.getpgid(benchmark) != os.getpgid(first.process.pid)
+        first.interrupt()
+        assert first.process.wait(timeout=10) == 1  # Celery's exit status for a warm shutdown by SIGINT
+        assert "KeyboardInterrupt" not in first.tail(500)
+    assert not alive(benchmark)
     requeued = job_state(job_id)
     assert requeued.status == "queued" and requeued.attempts == 0
     assert requeued.last_failure == "the worker running it was shut down"
