@@ -17,7 +17,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 
-from shared.db import migrate
+from shared.db import migrate, session_scope
+from shared.presence import live_workers
 from shared.settings import EMBEDDED_BROKER, get_settings
 
 log = logging.getLogger("speedboard.supervisor")
@@ -63,25 +64,36 @@ class Child:
             self.process.send_signal(signal.SIGTERM)
 
 
-def worker_argv(backend: str = "cpu", name: str | None = None) -> list[str]:
-    name = name or f"{backend}-{os.getpid()}@{socket.gethostname()}"
+def connected_workers() -> frozenset[str]:
+    with session_scope() as session:
+        return frozenset(worker.name for worker in live_workers(session))
+
+
+def worker_name(prefix: str, taken: frozenset[str] = frozenset()) -> str:
+    """`cpu@host`, `gpu0@host`: the same after every restart, so jobs and suites can name it. A second worker
+    of the same kind on this host, started while the first is connected, gets `cpu-2@host`, and so on."""
+    host = socket.gethostname()
+    return next(name for n in range(1, 1000) if (name := f"{prefix}{f'-{n}' if n > 1 else ''}@{host}") not in taken)
+
+
+def worker_argv(backend: str, name: str) -> list[str]:
     return [sys.executable, "-m", "celery", "-A", f"worker_{backend}.tasks", "worker", "-Q", backend,
             "--pool", "solo", "--concurrency", "1", "-n", name, "--loglevel", "INFO",
             "--without-gossip", "--without-mingle", "--without-heartbeat"]
 
 
-def gpu_workers() -> list[Child]:
+def gpu_workers(taken: frozenset[str] = frozenset()) -> list[Child]:
     """One GPU worker per GPU, each seeing only its own (CUDA_VISIBLE_DEVICES), so two benchmarks never share one."""
     if get_settings().gpu_device == "cpu":
-        return [Child("gpu worker (on the CPU)", worker_argv("gpu"))]
+        return [Child("gpu worker (on the CPU)", worker_argv("gpu", worker_name("gpu", taken)))]
     try:
         listed = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"], capture_output=True,
                                 text=True, timeout=30, check=True).stdout.split()
     except (OSError, subprocess.SubprocessError) as error:
         raise SystemExit(f"no NVIDIA GPU found ({error}); a GPU worker needs one and the NVIDIA driver") from error
-    host, lock = socket.gethostname(), get_settings().host_lock_path
+    lock = get_settings().host_lock_path
     # Each GPU is its own device: its own lock, so the workers of several GPUs measure at the same time.
-    return [Child(f"gpu worker {index}", worker_argv("gpu", f"gpu{index}-{os.getpid()}@{host}"),
+    return [Child(f"gpu worker {index}", worker_argv("gpu", worker_name(f"gpu{index}", taken)),
                   env=os.environ | {"CUDA_VISIBLE_DEVICES": index, "SPEEDBOARD_HOST_LOCK_PATH": f"{lock}.gpu{index}"})
             for index in listed]
 
@@ -131,7 +143,13 @@ def main(argv: list[str] | None = None) -> int:
     broker = f"embedded (filesystem, under {settings.broker_dir})" if embedded else settings.broker
     log.info("database: %s | broker: %s", settings.db_url.split("@")[-1], broker)
     migrate()
-    children = gpu_workers() if args.mode == "worker" and args.backend == "gpu" else [Child("cpu worker", worker_argv("cpu"))]
+    taken = connected_workers()
+    if args.mode == "worker" and args.backend == "gpu":
+        children = gpu_workers(taken)
+    else:
+        name = worker_name("cpu", taken)
+        children = [Child("cpu worker", worker_argv("cpu", name))]
+        log.info("cpu worker %s (jobs and suites may name it as \"worker\")", name)
     if args.mode == "run":
         children.insert(0, Child("api", api_argv(args.host, args.port)))
         log.info("Speedboard on http://%s:%d  (docs: /docs)", args.host, args.port)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -58,6 +59,8 @@ def test_supervisor_serves_runs_restarts_and_stops(embedded_stack: Stack, tmp_pa
         wait_until(lambda: api.get(f"/jobs/{second['id']}").json()["status"] == "succeeded", 120,
                    "a job on the restarted worker")
 
+        # The worker keeps its name across restarts, so jobs that name it still find it.
+        assert [w["name"] for w in api.get("/workers").json()["items"]] == [f"cpu@{socket.gethostname()}"]
         tree = pids_of_tree(process.pid)
         assert restarted in tree and len(tree) >= 3  # supervisor, API, worker
         process.send_signal(signal.SIGTERM)

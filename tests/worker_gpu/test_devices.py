@@ -4,6 +4,7 @@ GPU on CI machines) that prints what the real one prints for a two-GPU machine."
 from __future__ import annotations
 
 import importlib.metadata
+import socket
 from pathlib import Path
 
 import pytest
@@ -37,7 +38,10 @@ def test_one_worker_per_gpu_each_pinned_with_its_own_lock(two_gpus: None) -> Non
     assert [c.env["SPEEDBOARD_HOST_LOCK_PATH"] for c in children if c.env] == [
         f"{get_settings().host_lock_path}.gpu0", f"{get_settings().host_lock_path}.gpu1"]
     assert all(c.argv[c.argv.index("-A") + 1] == "worker_gpu.tasks" and "gpu" in c.argv for c in children)
-    assert len({c.argv[c.argv.index("-n") + 1] for c in children}) == 2
+    host = socket.gethostname()
+    assert [c.argv[c.argv.index("-n") + 1] for c in children] == [f"gpu0@{host}", f"gpu1@{host}"]
+    again = gpu_workers(taken=frozenset({f"gpu0@{host}"}))  # a second `make worker-gpu` while the first runs
+    assert [c.argv[c.argv.index("-n") + 1] for c in again] == [f"gpu0-2@{host}", f"gpu1@{host}"]
 
 
 def test_the_gpu_is_described_by_nvidia_smi(two_gpus: None) -> None:
