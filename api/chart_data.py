@@ -110,6 +110,9 @@ def _point(row: Any, book: AccuracyBook) -> dict[str, Any]:
     info = lookup(row.model)
     default_tag = info.default_tag if info else None
     label = row.model if row.pretrained_tag in (None, default_tag) else f"{row.model}.{row.pretrained_tag}"
+    variant = book.entries.get(row.model)
+    if variant is not None and variant.kind == "variant" and variant.label:
+        label = variant.label  # the name its author gave it, as the seed's chart said "LeViT-768*"
     latency = row.latency_ms or {}
     return dict(
         result_id=row.id, job_id=row.job_id, label=label, model=row.model, pretrained_tag=row.pretrained_tag,

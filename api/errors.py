@@ -59,6 +59,13 @@ def _describe(error: dict[str, Any], accepted: list[str]) -> str:
     return f"{field}: {error['msg']}" if field else error["msg"]
 
 
+def answer(status: int, message: str, detail: Any = None, **extra: Any) -> JSONResponse:
+    """Every error has one shape: `message`, one sentence that says what to do, and `detail` (the same
+    sentence, or for a malformed request one entry per field)."""
+    return JSONResponse(status_code=status, content={"detail": message if detail is None else detail,
+                                                     "message": message, **extra})
+
+
 def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -67,27 +74,26 @@ def install_handlers(app: FastAPI) -> None:
                            else request.url.path.rstrip("/")), JobCreate)
         messages = [_describe(e, list(body.model_fields)) for e in errors]
         detail = [{"loc": e["loc"], "msg": m, "type": e["type"]} for e, m in zip(errors, messages, strict=True)]
-        return JSONResponse(status_code=422, content={"detail": detail, "message": "; ".join(messages)})
+        return answer(422, "; ".join(messages), detail)
 
     @app.exception_handler(InvalidRequest)
     async def invalid_job(_: Request, exc: InvalidRequest) -> JSONResponse:
-        return JSONResponse(status_code=422, content={"detail": str(exc), **exc.extra})
+        return answer(422, str(exc), **exc.extra)
 
     async def as_said(_: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse(status_code=SAID_AS_IS[type(exc)], content={"detail": str(exc)})
+        return answer(SAID_AS_IS[type(exc)], str(exc))
 
     for kind in SAID_AS_IS:
         app.add_exception_handler(kind, as_said)
 
     @app.exception_handler(OperationalError)
     async def database_away(_: Request, exc: OperationalError) -> JSONResponse:
-        return JSONResponse(status_code=503, content={
-            "detail": "the database is not answering; check DATABASE_URL and that the database is up, then retry"})
+        return answer(503, "the database is not answering; check DATABASE_URL and that the database is up, then retry")
 
     @app.exception_handler(JobNotFound)
     async def not_found(_: Request, exc: JobNotFound) -> JSONResponse:
-        return JSONResponse(status_code=404, content={"detail": f"no job with id {exc}; list jobs with GET /jobs"})
+        return answer(404, f"no job with id {exc}; list jobs with GET /jobs")
 
     @app.exception_handler(JobFinished)
     async def finished(_: Request, exc: JobFinished) -> JSONResponse:
-        return JSONResponse(status_code=409, content={"detail": f"the job already ended ({exc}); nothing to cancel"})
+        return answer(409, f"the job already ended ({exc}); nothing to cancel")

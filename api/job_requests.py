@@ -33,6 +33,8 @@ def resolve(request: JobCreate, session: Session) -> JobSpec:
         raise InvalidRequest(f"unknown model {arch!r}{hint}", suggestions=suggestions)
     if tag is not None and tag not in info.tags:
         known = ", ".join(info.tags[:12]) or "none"
+        if len(info.tags) > 12:
+            known += f" and {len(info.tags) - 12} more (GET /models/{arch} lists them all)"
         raise InvalidRequest(f"{arch} has no pretrained tag {tag!r}; its tags: {known}")
     limit = get_settings().max_params_m
     if info.params_m is not None and info.params_m > limit:

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_handlers
-from api.routes import charts, health, jobs, models, results, suites, workers
+from api.routes import charts, docs, health, jobs, models, results, suites, workers
 from shared.accuracy import load_catalog
 from shared.db import migrate
 from shared.reaper import start_reaper
@@ -38,8 +38,11 @@ app = FastAPI(
     title="Speedboard",
     summary="Which image classifier gives the most accuracy for the speed your hardware allows.",
     lifespan=lifespan,
+    # FastAPI's own /docs and /redoc load their scripts from a CDN: blank pages on a machine without internet.
+    docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
 )
 install_handlers(app)
-for module in (jobs, results, models, suites, workers, charts, health):
+for module in (jobs, results, models, suites, workers, charts, health, docs):
     app.include_router(module.router)
 app.mount("/static", StaticFiles(directory=charts.STATIC), name="static")
+app.mount("/swagger", StaticFiles(directory=docs.SWAGGER_UI), name="swagger")

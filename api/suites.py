@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from collections import Counter
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col, func, select
 
 from api.errors import NotFound
 from api.job_requests import placement, resolve
 from api.schemas import JobCreate, SuiteCreate
 from shared.jobs import submit_job
-from shared.models import TERMINAL, Job, Suite, SuitePublic
+from shared.models import TERMINAL, Job, Suite, SuitePublic, SuitesPublic
 from shared.seed import SEED_MODELS, SEED_SETTINGS
 
 
@@ -46,6 +46,7 @@ def suite_progress(session: Session, suite_id: str) -> SuitePublic:
     )
 
 
-def list_suites(session: Session, limit: int, offset: int) -> list[SuitePublic]:
+def list_suites(session: Session, limit: int, offset: int) -> SuitesPublic:
     suites = session.exec(select(Suite).order_by(col(Suite.created_at).desc()).offset(offset).limit(limit)).all()
-    return [suite_progress(session, suite.id) for suite in suites]
+    total = session.exec(select(func.count()).select_from(Suite)).one()
+    return SuitesPublic(items=[suite_progress(session, suite.id) for suite in suites], total=total)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fcntl
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
@@ -57,6 +58,7 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     engine = engine_for(url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines repeat at every start of every process
     with _migration_lock(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

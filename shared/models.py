@@ -268,6 +268,11 @@ class SuitePublic(SQLModel):
     jobs: list[dict[str, Any]]
 
 
+class SuitesPublic(SQLModel):
+    items: list[SuitePublic]
+    total: int
+
+
 class WorkerPublic(SQLModel):
     name: str
     backend: str

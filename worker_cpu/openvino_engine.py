@@ -92,7 +92,7 @@ def precision_used(compiled: ov.CompiledModel) -> str:
 
 def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
     xml, meta, hit = ir_path(spec, report)
-    report("preparing", 0.5)
+    report("building engine", 0.0)  # compiling for the CPU plugin
     compiled = compile_model(xml, spec.precision, spec.streams)
     requests = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
     hardware, detail = cpu_hardware()

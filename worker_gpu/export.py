@@ -26,7 +26,7 @@ from worker_gpu.onnx_export import export
 
 
 def build(model: str, batch_size: int, input_size: int | None, precision: str, out: Path,
-          check_it: bool) -> int:
+          check_it: bool, temporary: bool) -> int:
     torch.manual_seed(0)
     if input_size is None:
         input_size = create(model, 224).pretrained_cfg.get("input_size", (3, 224, 224))[-1]
@@ -37,7 +37,8 @@ def build(model: str, batch_size: int, input_size: int | None, precision: str, o
     with torch.no_grad():
         fused = fuse_batchnorm(copy.deepcopy(reference), example_input=torch.zeros(1, 3, input_size, input_size))
     path = export(fused, shape, precision, out)
-    print(f"wrote {path} ({model}, input {list(shape)}, {precision})")
+    kept = " (temporary, removed on exit: --out DIR keeps it)" if temporary else ""
+    print(f"wrote {path} ({model}, input {list(shape)}, {precision}){kept}")
     if not check_it:
         return 0
     batch = torch.randn(shape, generator=torch.Generator().manual_seed(1))
@@ -58,9 +59,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.out is not None:
-            return build(args.model, args.batch_size, args.input_size, args.precision, args.out, args.check)
+            return build(args.model, args.batch_size, args.input_size, args.precision, args.out, args.check,
+                         temporary=False)
         with tempfile.TemporaryDirectory(prefix="speedboard-onnx-") as folder:
-            return build(args.model, args.batch_size, args.input_size, args.precision, Path(folder), args.check)
+            return build(args.model, args.batch_size, args.input_size, args.precision, Path(folder), args.check,
+                         temporary=True)
     except BenchmarkError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import SessionDep
 from api.schemas import SuiteCreate
 from api.suites import create_suite, list_suites, suite_progress
-from shared.models import SuitePublic
+from shared.models import SuitePublic, SuitesPublic
 
 router = APIRouter(prefix="/suites", tags=["suites"])
 
@@ -21,9 +21,9 @@ def create(body: SuiteCreate, session: SessionDep, response: Response) -> SuiteP
     return suite
 
 
-@router.get("", response_model=list[SuitePublic])
+@router.get("", response_model=SuitesPublic)
 def read_suites(session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                offset: Annotated[int, Query(ge=0)] = 0) -> list[SuitePublic]:
+                offset: Annotated[int, Query(ge=0)] = 0) -> SuitesPublic:
     return list_suites(session, limit, offset)
 
 

@@ -129,6 +129,7 @@ function renderEmpty(data, filters) {
   const filtered = Object.values(filters).some(Boolean);
   $("#empty-filtered").hidden = data.charts.length > 0 || !filtered;
   $("#empty").hidden = data.charts.length > 0 || filtered;
+  for (const origin of document.querySelectorAll(".origin")) origin.textContent = location.origin;
   $("#results").hidden = data.charts.length === 0;
 }
 

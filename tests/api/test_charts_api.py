@@ -3,11 +3,13 @@ the frontier and insights; and the page, its redirect and plotly.js served local
 
 from __future__ import annotations
 
+import re
+
 from fastapi.testclient import TestClient
 from sqlmodel import col, update
 
 from shared.db import session_scope
-from shared.models import Result
+from shared.models import CatalogEntry, Result
 from tests.api.test_results_api import make_result, seed
 
 CPU = "Intel Xeon Processor, 2 cores"
@@ -68,6 +70,17 @@ def test_a_correction_moves_the_point_and_the_frontier(client: TestClient) -> No
     assert tresnet["top1"] == 83.0 and tresnet["frontier"]
 
 
+def test_a_custom_variant_is_drawn_under_its_label(client: TestClient) -> None:
+    with session_scope() as session:  # as POST /models stores it (its parameter count is tested end to end)
+        session.add(CatalogEntry(name="levit_768_star", kind="variant", base="levit_384", kwargs={"embed_dim": [768]},
+                                 label="LeViT-768*", top1=84.0, source="test", params_m=50.0))
+        session.commit()
+    seed(make_result(1, model="levit_768_star", pretrained_tag=None, throughput=40.0))
+    chart = client.get("/charts/data", params={"backend": "cpu"}).json()["charts"][0]
+    assert [(p["label"], p["model"], p["top1"], p["family"]) for p in chart["points"]] == [
+        ("LeViT-768*", "levit_768_star", 84.0, "hybrid")]
+
+
 def test_two_rows_marked_latest_for_one_configuration_still_give_one_point(client: TestClient) -> None:
     seed_study()
     with session_scope() as session:  # as if two workers finished the same configuration at the same moment
@@ -89,6 +102,17 @@ def test_the_page_and_plotly_are_served_locally(client: TestClient) -> None:
     assert "/static/plotly.min.js" in page.text and "https://" not in page.text
     plotly = client.get("/static/plotly.min.js")
     assert plotly.status_code == 200 and len(plotly.content) > 1_000_000 and b"plotly" in plotly.content[:2000].lower()
+
+
+def test_the_api_docs_are_served_locally(client: TestClient) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and "https://" not in page.text and "/openapi.json" in page.text
+    scripts = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assert any(url.endswith(".js") for url in scripts) and any(url.endswith(".css") for url in scripts)
+    for url in scripts:
+        assert url.startswith("/"), url
+        assert client.get(url).status_code == 200, url
+    assert client.get("/redoc").status_code == 404  # ReDoc only exists on a CDN: no page that stays blank
 
 
 def test_cached_chart_data_follows_every_change(client: TestClient) -> None:

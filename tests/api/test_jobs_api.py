@@ -45,6 +45,7 @@ def test_tag_selects_accuracy_and_input_size_follows_the_model(client: TestClien
         ({"model": "../weights/resnet50", "backend": "cpu"}, "never downloads"),
         ({"model": "resnet50;rm -rf", "backend": "cpu"}, "not a timm model name"),
         ({"model": "resnet50.no_such_tag", "backend": "cpu"}, "has no pretrained tag 'no_such_tag'"),
+        ({"model": "resnet50.no_such_tag", "backend": "cpu"}, "and 7 more (GET /models/resnet50 lists them all)"),
         ({"model": "resnet50", "backend": "cpu", "engine": "tensorrt"}, "does not run on backend 'cpu'"),
         ({"model": "resnet50", "backend": "tpu"}, "backend"),
         ({"model": "resnet50", "backend": "cpu", "batch_size": 5000}, "batch_size must be a number from 1 to 4096"),
@@ -60,7 +61,7 @@ def test_tag_selects_accuracy_and_input_size_follows_the_model(client: TestClien
 def test_bad_input_gets_422_saying_what_to_do(client: TestClient, body: dict[str, object], expected: str) -> None:
     response = client.post("/jobs", json=body)
     assert response.status_code == 422, response.text
-    assert expected in response.text
+    assert expected in response.json()["message"]  # one shape for every error: `message` says what to do
     assert client.get("/jobs").json()["total"] == 0  # nothing was queued
 
 

@@ -220,6 +220,11 @@ def test_chart_page_draws_every_point_frontier_insights_table_and_live_jobs(serv
         page.goto(f"{server}/charts?backend=cpu&precision=fp16")
         page.wait_for_selector("body[data-rendered=true]")
         assert page.input_value("#filters select[name=backend]") == "cpu" and page.locator("section.chart").count() == 1
+
+        page.goto(f"{server}/docs")  # the API docs work offline too: Swagger UI lists the operations
+        page.wait_for_selector(".opblock-summary-path", timeout=10_000)
+        paths = page.locator(".opblock-summary-path").all_inner_texts()
+        assert "/jobs" in paths and "/charts/data" in paths, paths
         browser.close()
 
     assert outside == [], f"the page reached beyond 127.0.0.1: {outside}"

@@ -11,6 +11,7 @@ import torch
 
 from shared.benchmark import BenchmarkError, BenchSpec, run_benchmark
 from shared.model_prep import prepare as prepare_model
+from shared.runner import overall_progress
 from worker_cpu import openvino_engine
 
 
@@ -24,9 +25,12 @@ def spec_for(model: str, tmp_path: Path, **overrides: object) -> BenchSpec:
 @pytest.mark.parametrize(("model", "input_size"), [("test_efficientnet", 160), ("levit_128s", 224)])
 def test_benchmark_runs_and_second_prepare_hits_the_cache(model: str, input_size: int, tmp_path: Path) -> None:
     spec = spec_for(model, tmp_path, input_size=input_size)
-    stages: list[str] = []
-    first = run_benchmark(spec, lambda stage, _: stages.append(stage), lambda: False)
-    assert stages[:2] == ["preparing", "converting"] and "measuring" in stages
+    events: list[tuple[str, float]] = []
+    first = run_benchmark(spec, lambda stage, fraction: events.append((stage, fraction)), lambda: False)
+    stages = [stage for stage, _ in events]
+    assert stages[:3] == ["preparing", "converting", "building engine"] and "measuring" in stages
+    progress = [overall_progress(stage, fraction) for stage, fraction in events]
+    assert progress == sorted(progress)  # a job's progress never goes backwards
     assert first["cache_hit"] is False and first["iterations"] >= 20 and first["throughput"] > 0
     assert first["streams"] == 2 and first["hardware_detail"]["engine"]["infer_requests"] >= 2
     assert first["precision_used"] in ("fp16", "fp32", "bf16") and first["gflops"] > 0
