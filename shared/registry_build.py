@@ -41,9 +41,10 @@ def describe(name: str) -> dict[str, Any]:
     return {"default_tag": default_tag, "tags": tags, "input_size": input_size, "params_m": params_m}
 
 
-def build(processes: int | None = None) -> dict[str, Any]:
-    """Describe every registered architecture; building ~1,400 models on the meta device takes minutes, so in parallel."""
-    names = timm.list_models()
+def build(processes: int | None = None, names: list[str] | None = None) -> dict[str, Any]:
+    """Describe every registered architecture (or `names`); building ~1,400 models on the meta device takes
+    minutes, so in parallel."""
+    names = timm.list_models() if names is None else names
     with multiprocessing.get_context("spawn").Pool(processes or os.cpu_count() or 1) as pool:
         described = pool.map(describe, names, chunksize=16)
     return {"timm": timm.__version__, "models": dict(zip(names, described, strict=True))}
