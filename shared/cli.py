@@ -1,7 +1,7 @@
 """The `speedboard` command: queue the seed study and follow it, talking to a running API over HTTP.
 
-    speedboard suite seed --backend cpu [--wait]
-    speedboard suite status SUITE_ID
+    speedboard suite seed --backend cpu [--wait] [--worker NAME | --hardware LABEL] [--url URL]
+    speedboard suite status SUITE_ID [--wait] [--url URL]
 """
 
 from __future__ import annotations
@@ -65,23 +65,31 @@ def report(base: str, suite: dict[str, Any]) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    url_help = f"the API's address (default {DEFAULT_URL}; env SPEEDBOARD_URL)"
     parser = argparse.ArgumentParser(prog="speedboard", description="Speedboard from the command line (needs a running API).")
-    parser.add_argument("--url", default=DEFAULT_URL, help=f"the API's address (default {DEFAULT_URL}; env SPEEDBOARD_URL)")
+    parser.add_argument("--url", default=DEFAULT_URL, help=url_help)
+    anywhere = argparse.ArgumentParser(add_help=False)  # --url also after the command, without resetting one given before it
+    anywhere.add_argument("--url", default=argparse.SUPPRESS, help=url_help)
     commands = parser.add_subparsers(dest="command", required=True)
     suites = commands.add_parser("suite", help="queue or follow a suite of benchmarks")
     suite = suites.add_subparsers(dest="action", required=True)
-    seed = suite.add_parser("seed", help="queue the seed study: every seed model with the seed's settings")
+    seed = suite.add_parser("seed", parents=[anywhere], help="queue the seed study: every seed model with the seed's settings")
     seed.add_argument("--backend", choices=["cpu", "gpu"], required=True)
     seed.add_argument("--duration", type=float, default=10.0, help="seconds of measuring per model (default 10)")
+    where = seed.add_mutually_exclusive_group()
+    where.add_argument("--worker", help="run every job on this worker (a name from GET /workers)")
+    where.add_argument("--hardware", help='run every job on workers with this hardware label, e.g. "NVIDIA H200"')
     seed.add_argument("--wait", action="store_true", help="follow its progress until every job has ended")
-    status = suite.add_parser("status", help="a suite's progress")
+    status = suite.add_parser("status", parents=[anywhere], help="a suite's progress")
     status.add_argument("suite_id")
     status.add_argument("--wait", action="store_true", help="follow its progress until every job has ended")
     args = parser.parse_args(argv)
     base = args.url.rstrip("/")
     try:
         if args.action == "seed":
-            created = call(f"{base}/suites", "POST", {"name": "seed", "backend": args.backend, "duration_s": args.duration})
+            body = {"name": "seed", "backend": args.backend, "duration_s": args.duration}
+            body |= {key: value for key in ("worker", "hardware") if (value := getattr(args, key)) is not None}
+            created = call(f"{base}/suites", "POST", body)
             print(f"queued {created['total']} seed models on {args.backend} as suite {created['id']}")
             print(f"progress: {base}/suites/{created['id']}   chart: {base}{created['chart_url']}")
             return report(base, follow(base, created["id"], 5.0)) if args.wait else 0

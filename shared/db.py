@@ -51,6 +51,7 @@ def session_scope() -> Iterator[Session]:
 
 def migrate(url: str | None = None, revision: str = "head") -> None:
     """Bring the database to the newest schema (or `revision`); safe to call from many processes at once."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines (plugins at import, each step) repeat at every start
     from alembic import command
     from alembic.config import Config
 
@@ -58,7 +59,6 @@ def migrate(url: str | None = None, revision: str = "head") -> None:
     engine = engine_for(url)
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # its INFO lines repeat at every start of every process
     with _migration_lock(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, revision)

@@ -24,16 +24,18 @@ def speedboard(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_suite_seed_queues_the_study_and_status_reports_it(live_api: ApiProcess) -> None:
-    queued = speedboard("--url", live_api.url, "suite", "seed", "--backend", "cpu", "--duration", "2")
+    queued = speedboard("--url", live_api.url, "suite", "seed", "--backend", "cpu", "--duration", "2",
+                        "--hardware", "Bench CPU, 16 cores")
     assert queued.returncode == 0, queued.stderr
     assert f"queued {len(SEED_MODELS)} seed models on cpu as suite" in queued.stdout
     suite_id = queued.stdout.split("as suite ", 1)[1].split()[0]
     assert f"chart: {live_api.url}/charts?suite={suite_id}" in queued.stdout
     with urllib.request.urlopen(f"{live_api.url}/jobs?limit=100") as response:
         jobs = json.load(response)["items"]
-    assert {(j["model"], j["duration_s"], j["suite_id"]) for j in jobs} == {(m, 2.0, suite_id) for m in SEED_MODELS}
+    assert {(j["model"], j["duration_s"], j["suite_id"], j["target_hardware"]) for j in jobs} == \
+        {(m, 2.0, suite_id, "Bench CPU, 16 cores") for m in SEED_MODELS}
 
-    status = speedboard("--url", live_api.url, "suite", "status", suite_id)
+    status = speedboard("suite", "status", suite_id, "--url", live_api.url)  # --url also after the command
     assert status.returncode == 0 and f"0/{len(SEED_MODELS)} finished" in status.stdout and "queued" in status.stdout
 
 
