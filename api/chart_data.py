@@ -87,7 +87,8 @@ def chart_data(session: Session, backend: str | None, hardware: str | None, prec
     for column, value in ((Result.backend, backend), (Result.hardware, hardware), (Result.precision, precision)):
         if value is not None:
             query = query.where(col(column) == value)
-    rows = _newest_per_config(session.exec(query.order_by(col(Result.id))).all())
+    # Sorted here, not in SQL: SQLite would rather scan every result in id order than sort the latest ones.
+    rows = _newest_per_config(sorted(session.exec(query).all(), key=lambda row: row.id))
     book = AccuracyBook.of(session.exec(select(CatalogEntry)).all())
     groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:

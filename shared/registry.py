@@ -29,6 +29,7 @@ def load_snapshot() -> dict[str, Any]:
     return snapshot
 
 
+@lru_cache(maxsize=8192)  # the chart data asks for each of its points' models
 def lookup(name: str) -> ModelInfo | None:
     entry = load_snapshot()["models"].get(name)
     if entry is None:
