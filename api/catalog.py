@@ -14,7 +14,7 @@ from shared.models import CatalogEntry, ModelPublic, TagFigures, utcnow
 from shared.registry import ModelInfo, closest, load_snapshot, lookup
 from shared.seed import CURATED, SEED_MODELS
 from shared.settings import get_settings
-from shared.variants import check_kwargs, count_params
+from shared.variants import check_kwargs, count_params, image_size
 
 
 @lru_cache
@@ -98,7 +98,7 @@ def register_variant(session: Session, body: VariantCreate) -> ModelPublic:
         raise InvalidRequest("give a source for the top-1 figure (a paper, a URL, or 'own evaluation')")
     entry = CatalogEntry(name=body.name, kind="variant", base=body.base, kwargs=kwargs, family=body.family,
                          label=body.label, top1=body.top1, top5=body.top5, source=body.source,
-                         params_m=params_m, img_size=kwargs.get("img_size"))
+                         params_m=params_m, img_size=image_size(kwargs))
     session.add(entry)
     session.commit()
     return get_model(session, body.name)

@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 
 from api.schemas import RANGES, JobCreate, ModelCorrection, SuiteCreate, VariantCreate
 from shared.jobs import JobFinished, JobNotFound
@@ -89,6 +89,12 @@ def install_handlers(app: FastAPI) -> None:
     @app.exception_handler(OperationalError)
     async def database_away(_: Request, exc: OperationalError) -> JSONResponse:
         return answer(503, "the database is not answering; check DATABASE_URL and that the database is up, then retry")
+
+    @app.exception_handler(DataError)
+    async def unstorable(_: Request, exc: DataError) -> JSONResponse:
+        # PostgreSQL refuses what SQLite takes: a NUL character in text, an integer past 64 bits.
+        return answer(422, "the database cannot hold a value in this request: remove any NUL (\\u0000) character "
+                           "from names, labels, sources and filters")
 
     @app.exception_handler(JobNotFound)
     async def not_found(_: Request, exc: JobNotFound) -> JSONResponse:

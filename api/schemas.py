@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from shared.models import BackendName, PrecisionName
 
+MAX_OFFSET = 1_000_000_000  # paging past any real table; larger numbers would overflow the database's integers
 RANGES = {
     "batch_size": (1, 4096),
     "streams": (1, 256),

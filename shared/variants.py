@@ -41,7 +41,21 @@ def check_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
         if key not in ALLOWED_KWARGS:
             raise InvalidVariant(f"kwargs.{key} is not an allowed argument; allowed: {', '.join(sorted(ALLOWED_KWARGS))}")
         _check_value(key, value, depth=0)
+    image_size(kwargs)
     return kwargs
+
+
+def image_size(kwargs: dict[str, Any]) -> int | None:
+    """The square input size `img_size` sets (a number, or a pair of equal numbers), None when unset."""
+    size = kwargs.get("img_size")
+    if isinstance(size, list) and len(size) == 2 and size[0] == size[1]:
+        size = size[0]
+    if size is None:
+        return None
+    if not isinstance(size, int) or not 32 <= size <= 1024:
+        raise InvalidVariant(f"kwargs.img_size must be a whole number of pixels from 32 to 1024, or a pair of two "
+                             f"equal ones (benchmarks run square images); got {size!r}")
+    return size
 
 
 def _check_value(key: str, value: Any, depth: int) -> None:

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, func, select
 
 from api.deps import SessionDep
 from api.job_requests import placement, resolve
-from api.schemas import JobCreate
+from api.schemas import MAX_OFFSET, JobCreate
 from shared.accuracy import AccuracyBook, with_accuracy
 from shared.jobs import cancel_job, get_job, submit_job
 from shared.models import CatalogEntry, Job, JobPublic, JobsPublic, JobStatus, Result, ResultPublic
@@ -43,7 +43,7 @@ def list_jobs(
     session: SessionDep,
     status: JobStatus | None = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> JobsPublic:
     query = select(Job)
     if status:

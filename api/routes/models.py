@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.catalog import correct, filter_models, get_model, list_models, register_variant
 from api.deps import SessionDep
-from api.schemas import ModelCorrection, VariantCreate
+from api.schemas import MAX_OFFSET, ModelCorrection, VariantCreate
 from shared.models import ModelPublic, ModelsPublic
 
 router = APIRouter(prefix="/models", tags=["models"])
@@ -22,7 +22,7 @@ def read_models(
     known: Annotated[bool | None, Query(description="true: only models with a known top-1")] = None,
     seed: Annotated[bool | None, Query(description="true: only the seed study's models")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> ModelsPublic:
     items = filter_models(list_models(session), q, family, known, seed)
     return ModelsPublic(items=items[offset:offset + limit], total=len(items))

@@ -10,6 +10,7 @@ from sqlmodel import col, func, select
 
 from api.csv_export import to_csv
 from api.deps import SessionDep
+from api.schemas import MAX_OFFSET
 from shared.accuracy import AccuracyBook, with_accuracy
 from shared.models import BackendName, CatalogEntry, PrecisionName, Result, ResultPublic, ResultsPublic
 
@@ -29,7 +30,7 @@ def list_results(
     config: Annotated[str | None, Query(description="every run of one configuration (a chart point's config key)")] = None,
     latest: Annotated[bool | None, Query(description="true: only the latest run of each configuration")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     format: Literal["json", "csv"] | None = None,
     accept: Annotated[str | None, Header()] = None,
 ) -> ResultsPublic | Response:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import SessionDep
-from api.schemas import SuiteCreate
+from api.schemas import MAX_OFFSET, SuiteCreate
 from api.suites import create_suite, list_suites, suite_progress
 from shared.models import SuitePublic, SuitesPublic
 
@@ -23,7 +23,7 @@ def create(body: SuiteCreate, session: SessionDep, response: Response) -> SuiteP
 
 @router.get("", response_model=SuitesPublic)
 def read_suites(session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] = 20,
-                offset: Annotated[int, Query(ge=0)] = 0) -> SuitesPublic:
+                offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> SuitesPublic:
     return list_suites(session, limit, offset)
 
 

@@ -95,12 +95,21 @@ def test_a_variant_is_counted_on_the_meta_device_and_can_be_queued(client: TestC
     ({"depth": -1}, "between 0 and"),
     ({"act_layer": 3}, "kwargs.act_layer is not an allowed argument"),
     ({"embed_dim": [64]}, "timm could not build test_vit"),
+    ({"img_size": [160, 128]}, "pair of two equal ones"),
+    ({"img_size": 8}, "from 32 to 1024"),
 ])
 def test_variant_kwargs_that_could_read_or_download_are_refused(client: TestClient, kwargs: dict[str, object],
                                                                  says: str) -> None:
     response = client.post("/models", json={"name": "bad_variant", "base": "test_vit", "kwargs": kwargs})
     assert response.status_code == 422 and says in response.text, response.text
     assert client.get("/models/bad_variant").status_code == 404  # nothing was stored
+
+
+def test_a_square_image_size_given_as_a_pair_is_the_variants_input_size(client: TestClient) -> None:
+    response = client.post("/models", json={"name": "vit_160", "base": "test_vit", "kwargs": {"img_size": [160, 160]}})
+    assert response.status_code == 201 and response.json()["input_size"] == 160, response.text
+    job = client.post("/jobs", json={"model": "vit_160", "backend": "cpu"})
+    assert job.status_code == 202 and job.json()["input_size"] == 160, job.text
 
 
 def test_variant_names_and_sizes_are_checked(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -90,3 +90,20 @@ def test_bad_filters_are_422(client: TestClient) -> None:
     assert client.get("/results", params={"backend": "tpu"}).status_code == 422
     assert client.get("/results", params={"since": "yesterday"}).status_code == 422
     assert client.get("/results", params={"limit": 10001}).status_code == 422
+
+
+def test_values_postgresql_cannot_hold_are_422_on_both_databases(client: TestClient) -> None:
+    # SQLite stores a NUL character, PostgreSQL refuses it: either way the answer says what to do, never a 500.
+    for path, params in (("/results", {"hardware": "a\x00b"}), ("/results", {"model": "resnet50\x00"}),
+                         ("/charts/data", {"suite": "\x00"}), ("/jobs/%00", {}), ("/suites/%00", {})):
+        answer = client.get(path, params=params)
+        assert answer.status_code in (200, 404, 422), (path, answer.status_code, answer.text)
+        if answer.status_code == 422:
+            assert "NUL" in answer.json()["message"]
+    for path in ("/results", "/jobs", "/suites", "/models"):
+        answer = client.get(path, params={"offset": 2**63})
+        assert answer.status_code == 422 and "offset" in answer.json()["message"], (path, answer.text)
+    job = client.post("/jobs", json={"model": "resnet50", "backend": "cpu", "hardware": "cpu\u0000"})
+    assert job.status_code in (202, 422) and (job.status_code == 202 or "NUL" in job.json()["message"])
+    fixed = client.put("/models/resnet50", json={"top1": 80.0, "source": "a\u0000b"})
+    assert fixed.status_code in (200, 422) and (fixed.status_code == 200 or "NUL" in fixed.json()["message"])
