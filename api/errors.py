@@ -10,8 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import DataError, OperationalError
 
-from api.schemas import RANGES, JobCreate, ModelCorrection, SuiteCreate, VariantCreate
+from api.schemas import JobCreate, ModelCorrection, SuiteCreate, VariantCreate
 from shared.jobs import JobFinished, JobNotFound
+from shared.limits import RANGES
 from shared.variants import CannotCount, InvalidVariant
 
 # Which body each route takes, so an unknown field's message lists the right accepted fields.

@@ -6,15 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from shared.limits import RANGES
 from shared.models import BackendName, PrecisionName
 
 MAX_OFFSET = 1_000_000_000  # paging past any real table; larger numbers would overflow the database's integers
-RANGES = {
-    "batch_size": (1, 4096),
-    "streams": (1, 256),
-    "input_size": (32, 1024),
-    "duration_s": (1, 600),
-}
 
 
 

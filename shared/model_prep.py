@@ -27,11 +27,17 @@ def create(name: str, input_size: int, kwargs: dict[str, Any] | None = None) -> 
     `kwargs` (a custom variant's, already checked against the allow-list) go to the constructor.
     """
     kwargs = dict(kwargs or {})
+
+    def build(**extra: Any) -> torch.nn.Module:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)  # the same random weights every time: the engine gets the graph `export` writes
+            return timm.create_model(name, pretrained=False, **kwargs, **extra)
+
     try:
-        model = timm.create_model(name, pretrained=False, **kwargs)
+        model = build()
         if ("img_size" not in kwargs and model.pretrained_cfg.get("input_size", (3, 224, 224))[-1] != input_size
                 and _needs_img_size(model)):
-            model = timm.create_model(name, pretrained=False, img_size=input_size, **kwargs)
+            model = build(img_size=input_size)
     except Exception as error:  # noqa: BLE001  (any constructor error is the user's to read)
         what = f"{name!r} with {kwargs}" if kwargs else repr(name)
         raise BenchmarkError(f"timm could not build {what} at input size {input_size}: {error}") from error

@@ -83,19 +83,24 @@ def worker_argv(backend: str, name: str) -> list[str]:
 
 
 def gpu_workers(taken: frozenset[str] = frozenset()) -> list[Child]:
-    """One GPU worker per GPU, each seeing only its own (CUDA_VISIBLE_DEVICES), so two benchmarks never share one."""
+    """One GPU worker per GPU, each seeing only its own (CUDA_VISIBLE_DEVICES), so two benchmarks never share one.
+
+    A GPU is named by its UUID: CUDA numbers GPUs fastest first, nvidia-smi by PCI bus, so on a machine with
+    mixed GPUs an index could pin one GPU while nvidia-smi describes another."""
     if get_settings().gpu_device == "cpu":
         return [Child("gpu worker (on the CPU)", worker_argv("gpu", worker_name("gpu", taken)))]
     try:
-        listed = subprocess.run(["nvidia-smi", "--query-gpu=index", "--format=csv,noheader"], capture_output=True,
-                                text=True, timeout=30, check=True).stdout.split()
+        listed = subprocess.run(["nvidia-smi", "--query-gpu=index,uuid", "--format=csv,noheader"], capture_output=True,
+                                text=True, timeout=30, check=True).stdout.splitlines()
     except (OSError, subprocess.SubprocessError) as error:
         raise SystemExit(f"no NVIDIA GPU found ({error}); a GPU worker needs one and the NVIDIA driver") from error
+    gpus = [tuple(part.strip() for part in line.split(",", 1)) for line in listed if "," in line]
     lock = get_settings().host_lock_path
     # Each GPU is its own device: its own lock, so the workers of several GPUs measure at the same time.
     return [Child(f"gpu worker {index}", worker_argv("gpu", worker_name(f"gpu{index}", taken)),
-                  env=os.environ | {"CUDA_VISIBLE_DEVICES": index, "SPEEDBOARD_HOST_LOCK_PATH": f"{lock}.gpu{index}"})
-            for index in listed]
+                  env=os.environ | {"CUDA_VISIBLE_DEVICES": uuid, "CUDA_DEVICE_ORDER": "PCI_BUS_ID",
+                                    "SPEEDBOARD_HOST_LOCK_PATH": f"{lock}.gpu{index}"})
+            for index, uuid in gpus]
 
 
 def api_argv(host: str, port: int) -> list[str]:

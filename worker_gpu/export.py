@@ -14,12 +14,14 @@ import argparse
 import copy
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
 
 from shared.benchmark import BenchmarkError
 from shared.fusion import fuse_batchnorm, randomize_batchnorms
+from shared.limits import RANGES
 from shared.model_prep import create
 from worker_gpu.onnx_check import check
 from worker_gpu.onnx_export import export
@@ -27,15 +29,18 @@ from worker_gpu.onnx_export import export
 
 def build(model: str, batch_size: int, input_size: int | None, precision: str, out: Path,
           check_it: bool, temporary: bool) -> int:
-    torch.manual_seed(0)
     if input_size is None:
         input_size = create(model, 224).pretrained_cfg.get("input_size", (3, 224, 224))[-1]
     reference = create(model, input_size)
     if check_it:
         randomize_batchnorms(reference)
     shape = (batch_size, 3, input_size, input_size)
-    with torch.no_grad():
-        fused = fuse_batchnorm(copy.deepcopy(reference), example_input=torch.zeros(1, 3, input_size, input_size))
+    try:
+        with torch.no_grad():
+            fused = fuse_batchnorm(copy.deepcopy(reference), example_input=torch.zeros(1, 3, input_size, input_size))
+    except Exception as error:  # noqa: BLE001  (typically a size the architecture cannot take)
+        raise BenchmarkError(f"{model} does not run at input size {input_size} ({type(error).__name__}: {error}); "
+                             "try the model's default input size") from error
     path = export(fused, shape, precision, out)
     kept = " (temporary, removed on exit: --out DIR keeps it)" if temporary else ""
     print(f"wrote {path} ({model}, input {list(shape)}, {precision}){kept}")
@@ -51,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m worker_gpu.export", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="a timm architecture, e.g. resnet50")
-    parser.add_argument("--batch-size", type=int, required=True)
-    parser.add_argument("--input-size", type=int, help="default: the model's own")
+    parser.add_argument("--batch-size", type=ranged("batch_size"), required=True, help="1-4096")
+    parser.add_argument("--input-size", type=ranged("input_size"), help="32-1024; default: the model's own")
     parser.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp16")
     parser.add_argument("--out", type=Path, help="folder for model.onnx (default: a temporary folder, removed)")
     parser.add_argument("--check", action="store_true", help="compare with FP32 PyTorch under onnxruntime")
@@ -64,9 +69,20 @@ def main(argv: list[str] | None = None) -> int:
         with tempfile.TemporaryDirectory(prefix="speedboard-onnx-") as folder:
             return build(args.model, args.batch_size, args.input_size, args.precision, Path(folder), args.check,
                          temporary=True)
-    except BenchmarkError as error:
+    except (BenchmarkError, OSError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+
+
+def ranged(name: str) -> Callable[[str], int]:
+    low, high = RANGES[name]
+
+    def parse(text: str) -> int:
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise argparse.ArgumentTypeError(f"must be a whole number from {low} to {high}, as for jobs (got {text!r})")
+        return int(text)
+
+    return parse
 
 
 if __name__ == "__main__":

@@ -138,6 +138,8 @@ class TensorRTRunner:
 
         self.engine, self.batch_size, self.device = engine, batch_size, device
         self.context = engine.create_execution_context()
+        if self.context is None:  # TensorRT could not allocate the context's activation memory
+            raise BenchmarkError(out_of_memory_message(batch_size))
         self.stream = torch.cuda.Stream(device)
         self.buffers: dict[str, torch.Tensor] = {}
         for index in range(engine.num_io_tensors):
@@ -171,6 +173,20 @@ def _torch_dtypes() -> dict[Any, torch.dtype]:
 TORCH_DTYPES = _torch_dtypes()
 
 
+def load_engine(plan: Path, batch_size: int) -> Any:
+    """The engine in `plan`, or None when the file is missing or TensorRT cannot read it (it is built again);
+    an engine that does not fit in the GPU's memory is an error that says what to change."""
+    import tensorrt as trt
+
+    if not plan.is_file():
+        return None
+    logger = CollectingLogger.make()
+    engine = trt.Runtime(logger).deserialize_cuda_engine(plan.read_bytes())
+    if engine is None and any("memory" in message.lower() for message in logger.errors):
+        raise BenchmarkError(out_of_memory_message(batch_size))
+    return engine
+
+
 def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
     device = torch.device(spec.device or "cuda")
     if device.type != "cuda" or not torch.cuda.is_available():
@@ -201,11 +217,11 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
                 "engine_mb": round((folder / "engine.plan").stat().st_size / 2**20, 1)}
 
     folder, meta, hit = cached(root, key, build)
-    engine = trt.Runtime(CollectingLogger.make()).deserialize_cuda_engine((folder / "engine.plan").read_bytes())
-    if engine is None:  # written by another TensorRT build, or damaged: build it again
+    engine = load_engine(folder / "engine.plan", spec.batch_size)
+    if engine is None:  # written by another TensorRT build, damaged or missing: build it again
         shutil.rmtree(folder, ignore_errors=True)
         folder, meta, hit = cached(root, key, build)
-        engine = trt.Runtime(CollectingLogger.make()).deserialize_cuda_engine((folder / "engine.plan").read_bytes())
+        engine = load_engine(folder / "engine.plan", spec.batch_size)
         if engine is None:
             raise BenchmarkError("TensorRT built an engine it cannot load again; please report it with the worker's log")
     hardware, detail = gpu_hardware()

@@ -71,8 +71,9 @@ def cuda_detail(device: torch.device) -> dict[str, Any]:
     props = torch.cuda.get_device_properties(device)
     from worker_gpu.devices import driver_version
 
-    return {"device": str(device), "gpu": props.name, "memory_gb": round(props.total_memory / 2**30, 1),
-            "compute_capability": f"{props.major}.{props.minor}", "cuda": torch.version.cuda, "driver": driver_version()}
+    detail = {"device": str(device), "gpu": props.name, "memory_gb": round(props.total_memory / 2**30, 1),
+              "compute_capability": f"{props.major}.{props.minor}", "cuda": torch.version.cuda, "driver": driver_version()}
+    return {key: value for key, value in detail.items() if value is not None}  # never hide what nvidia-smi said
 
 
 def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:

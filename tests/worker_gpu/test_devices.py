@@ -16,8 +16,9 @@ from worker_gpu.devices import CPU_LABEL, gpu_hardware
 FAKE_NVIDIA_SMI = """#!/bin/sh
 # FAKE nvidia-smi for tests: answers the two queries Speedboard makes, for two H200s.
 case "$*" in
-  *query-gpu=index*) printf '0\\n1\\n' ;;
-  *query-gpu=name*) printf 'NVIDIA H200, 143771, 580.95.05, 9.0, GPU-1234\\n' ;;
+  *query-gpu=index,uuid*) printf '0, GPU-aaaa\\n1, GPU-bbbb\\n' ;;
+  *query-gpu=name*"-i GPU-bbbb"*) printf 'NVIDIA H100, 81559, 580.95.05, 9.0, GPU-bbbb\\n' ;;
+  *query-gpu=name*) printf 'NVIDIA H200, 143771, 580.95.05, 9.0, GPU-aaaa\\n' ;;
   *) exit 1 ;;
 esac
 """
@@ -34,7 +35,9 @@ def two_gpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_one_worker_per_gpu_each_pinned_with_its_own_lock(two_gpus: None) -> None:
     children = gpu_workers()
-    assert [c.env["CUDA_VISIBLE_DEVICES"] for c in children if c.env] == ["0", "1"]
+    # by UUID, in PCI order: an index would mean another GPU to CUDA than to nvidia-smi on a mixed machine
+    assert [c.env["CUDA_VISIBLE_DEVICES"] for c in children if c.env] == ["GPU-aaaa", "GPU-bbbb"]
+    assert all(c.env["CUDA_DEVICE_ORDER"] == "PCI_BUS_ID" for c in children if c.env)
     assert [c.env["SPEEDBOARD_HOST_LOCK_PATH"] for c in children if c.env] == [
         f"{get_settings().host_lock_path}.gpu0", f"{get_settings().host_lock_path}.gpu1"]
     assert all(c.argv[c.argv.index("-A") + 1] == "worker_gpu.tasks" and "gpu" in c.argv for c in children)
@@ -48,7 +51,15 @@ def test_the_gpu_is_described_by_nvidia_smi(two_gpus: None) -> None:
     label, detail = gpu_hardware()
     assert label == "NVIDIA H200"
     assert detail == {"gpu": "NVIDIA H200", "memory_gb": 140.4, "driver": "580.95.05", "compute_capability": "9.0",
-                      "uuid": "GPU-1234"}
+                      "uuid": "GPU-aaaa"}
+
+
+def test_each_worker_describes_the_gpu_it_is_pinned_to(two_gpus: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    second = gpu_workers()[1].env
+    assert second is not None
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", second["CUDA_VISIBLE_DEVICES"])
+    label, detail = gpu_hardware()
+    assert (label, detail["uuid"]) == ("NVIDIA H100", "GPU-bbbb")
 
 
 def test_without_a_gpu_the_worker_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

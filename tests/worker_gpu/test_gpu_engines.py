@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.util
 import subprocess
 import sys
+import types
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from shared.model_cache import cached
 from tests.conftest import REPO
 from worker_gpu.cuda_timing import OutOfMemoryExplained
 from worker_gpu.devices import CPU_LABEL
-from worker_gpu.tensorrt_engine import engine_key, parser_errors, unsupported_operator_message
+from worker_gpu.tensorrt_engine import engine_key, load_engine, parser_errors, unsupported_operator_message
 
 HAS_CUDA = torch.cuda.is_available()
 HAS_TENSORRT = importlib.util.find_spec("tensorrt") is not None
@@ -81,6 +82,45 @@ def test_a_damaged_cache_entry_is_built_again(tmp_path: Path) -> None:
     shutil.rmtree(folder)
     folder, meta, hit = cached(tmp_path, "key", build)
     assert (meta, hit, (folder / "engine.plan").read_bytes()) == ({"build": 2}, False, b"engine 2")
+
+
+def fake_tensorrt(plans: dict[bytes, str | None]) -> types.ModuleType:
+    """A FAKE `tensorrt` module (TensorRT cannot be installed here): a runtime that deserializes a plan to the
+    engine `plans` names, or logs an error and returns None as TensorRT does."""
+    trt = types.ModuleType("tensorrt")
+
+    class ILogger:
+        class Severity:
+            ERROR, INTERNAL_ERROR = "error", "internal error"
+
+        def __init__(self) -> None:
+            pass
+
+    class Runtime:
+        def __init__(self, logger: ILogger) -> None:
+            self.logger = logger
+
+        def deserialize_cuda_engine(self, plan: bytes) -> str | None:
+            if plans.get(plan) is None:
+                self.logger.log(ILogger.Severity.ERROR, plan.decode())
+            return plans.get(plan)
+
+    trt.ILogger, trt.Runtime = ILogger, Runtime  # type: ignore[attr-defined]
+    return trt
+
+
+def test_an_engine_is_loaded_rebuilt_or_said_to_need_a_smaller_batch(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "tensorrt", fake_tensorrt({b"good": "engine"}))
+    plan = tmp_path / "engine.plan"
+    assert load_engine(plan, 256) is None  # missing (an interrupted cache entry): built again
+    plan.write_bytes(b"good")
+    assert load_engine(plan, 256) == "engine"
+    plan.write_bytes(b"Serialization assertion failed: version tag")
+    assert load_engine(plan, 256) is None  # damaged or another TensorRT's: built again
+    plan.write_bytes(b"Requested amount of GPU memory (80 GiB) could not be allocated")
+    with pytest.raises(BenchmarkError, match="out of GPU memory at batch size 256; try a smaller batch, e.g. batch_size 128"):
+        load_engine(plan, 256)
 
 
 class FakeParserError:

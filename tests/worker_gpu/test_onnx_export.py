@@ -110,3 +110,25 @@ def test_a_deep_resnet_with_random_weights_is_fp16_throughout(tmp_path: Path) ->
     path = export(fused, (1, 3, 224, 224), "fp16", tmp_path)
     nodes, weights = precision_shares(path, "fp16")
     assert weights >= 0.99 and nodes >= 0.99, (nodes, weights)
+
+
+def test_bad_arguments_are_errors_not_tracebacks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from worker_gpu.export import main
+
+    for argv in (["--batch-size", "0"], ["--batch-size", "-1"], ["--batch-size", "1", "--input-size", "7"]):
+        with pytest.raises(SystemExit) as stopped:
+            main(["--model", "test_resnet", *argv])
+        assert stopped.value.code == 2 and "must be a whole number from" in capsys.readouterr().err
+    (tmp_path / "a-file").write_text("")
+    assert main(["--model", "test_resnet", "--batch-size", "1", "--out", str(tmp_path / "a-file" / "x")]) == 2
+    assert main(["--model", "resnet5000", "--batch-size", "1"]) == 2
+    assert "timm could not build 'resnet5000'" in capsys.readouterr().err
+
+
+def test_a_model_is_built_with_the_same_weights_every_time_so_export_writes_the_engines_graph() -> None:
+    from shared.model_prep import create
+
+    state = torch.random.get_rng_state()
+    first, second = create("test_vit", 160).state_dict(), create("test_vit", 160).state_dict()
+    assert first.keys() == second.keys() and all(torch.equal(first[k], second[k]) for k in first)
+    assert torch.equal(torch.random.get_rng_state(), state)  # and the caller's random numbers are left alone
