@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
 import sys
@@ -14,6 +15,7 @@ import time
 import urllib.error
 import urllib.request
 from typing import Any
+from urllib.parse import quote
 
 DEFAULT_URL = os.environ.get("SPEEDBOARD_URL", "http://127.0.0.1:8000")
 
@@ -24,17 +26,27 @@ class ApiError(Exception):
 
 def call(url: str, method: str = "GET", body: dict[str, Any] | None = None) -> dict[str, Any]:
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
     try:
+        request = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
         with urllib.request.urlopen(request, timeout=60) as response:
             answer: dict[str, Any] = json.load(response)
             return answer
     except urllib.error.HTTPError as error:
-        detail = json.loads(error.read() or b"{}").get("detail", error.reason)
-        raise ApiError(f"{method} {url} answered {error.code}: {detail}") from error
+        raise ApiError(f"{method} {url} answered {error.code}: {_said(error.read(), error.reason)}") from error
     except urllib.error.URLError as error:
         raise ApiError(f"no Speedboard API answers at {url} ({error.reason}); start it with `make run` "
                        "or point --url (or SPEEDBOARD_URL) at it") from error
+    except (ValueError, http.client.InvalidURL) as error:  # not a URL at all
+        raise ApiError(f"{url!r} is not a URL the API can be reached at ({error}); "
+                       "give --url like http://127.0.0.1:8000") from error
+
+
+def _said(body: bytes, reason: str) -> str:
+    try:
+        answer = json.loads(body or b"{}")
+    except ValueError:
+        return body.decode(errors="replace").strip()[:300] or reason
+    return str(answer.get("message") or answer.get("detail") or reason) if isinstance(answer, dict) else reason
 
 
 def describe(suite: dict[str, Any]) -> str:
@@ -46,7 +58,7 @@ def describe(suite: dict[str, Any]) -> str:
 def follow(base: str, suite_id: str, every_s: float) -> dict[str, Any]:
     last = ""
     while True:
-        suite = call(f"{base}/suites/{suite_id}")
+        suite = call(f"{base}/suites/{quote(suite_id, safe='')}")
         line = describe(suite)
         if line != last:
             print(line, flush=True)
@@ -93,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"queued {created['total']} seed models on {args.backend} as suite {created['id']}")
             print(f"progress: {base}/suites/{created['id']}   chart: {base}{created['chart_url']}")
             return report(base, follow(base, created["id"], 5.0)) if args.wait else 0
-        current = follow(base, args.suite_id, 5.0) if args.wait else call(f"{base}/suites/{args.suite_id}")
+        current = follow(base, args.suite_id, 5.0) if args.wait else call(f"{base}/suites/{quote(args.suite_id, safe='')}")
         if not args.wait:
             print(describe(current))
         return report(base, current) if current["done"] else 0

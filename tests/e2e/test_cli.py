@@ -49,3 +49,12 @@ def test_it_says_what_to_do_when_no_api_answers() -> None:
 def test_unknown_suite_is_reported_not_raised(live_api: ApiProcess) -> None:
     done = speedboard("--url", live_api.url, "suite", "status", "nope")
     assert done.returncode == 2 and "404" in done.stderr and "GET /suites" in done.stderr
+
+
+def test_odd_ids_and_addresses_are_said_not_raised(live_api: ApiProcess) -> None:
+    for suite_id in ("x?y", "a b", "../jobs"):
+        done = speedboard("--url", live_api.url, "suite", "status", suite_id)
+        assert done.returncode == 2 and "404" in done.stderr and "Traceback" not in done.stderr, done.stderr
+    for url in ("notaurl", "http://127.0.0.1:8000 x"):
+        done = speedboard("--url", url, "suite", "status", "abc")
+        assert done.returncode == 2 and "give --url like" in done.stderr and "Traceback" not in done.stderr, done.stderr
