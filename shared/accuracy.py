@@ -64,7 +64,7 @@ class AccuracyBook:
         family = entry.family or family_of(entry.base or model)
         if entry.top1 is None:
             return Accuracy(family=family)
-        return Accuracy(top1=entry.top1, top5=entry.top5, top1_img_size=entry.img_size or input_size,
+        return Accuracy(top1=entry.top1, top5=entry.top5, top1_img_size=entry.img_size,  # None: its author did not say
                         top1_source=entry.source, family=family)
 
 

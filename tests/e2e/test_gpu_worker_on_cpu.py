@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import Stack
-from tests.e2e.processes import WorkerProcess, result_rows, wait_for_status
+from tests.e2e.processes import WorkerProcess, result_rows, wait_for_status, wait_until
 from worker_gpu.devices import CPU_LABEL
 
 pytestmark = pytest.mark.e2e
@@ -33,7 +33,11 @@ def test_gpu_jobs_run_on_a_gpu_worker_and_its_failures_say_why(
     trt = api.post("/jobs", json=tiny | {"engine": "tensorrt"}).json()["id"]
     after = api.post("/jobs", json=tiny | {"batch_size": 4}).json()["id"]
 
+    seen = []  # the stages the job reports while it runs, as GET /jobs/{id} shows them
+    wait_until(lambda: seen.append((j := api.get(f"/jobs/{good}").json())["stage"]) or j["status"] != "queued" and
+               j["stage"] == "measuring", 120, "the gpu job to be measuring", every=0.05)
     wait_for_status(good, ("succeeded",), 120, worker)
+    assert {"warming up", "measuring"} <= set(seen) and seen.index("warming up") < seen.index("measuring")
     result = api.get(f"/jobs/{good}").json()["result"]
     assert (result["backend"], result["engine"], result["hardware"], result["batch_size"]) == ("gpu", "torch", CPU_LABEL, 2)
     assert result["precision_used"] == "fp32" and result["throughput"] > 0 and result["iterations"] >= 20

@@ -69,6 +69,7 @@ def test_corrections_and_variants_take_precedence() -> None:
     assert book.lookup("resnet50", "tv_in1k", 224).top1 == 76.156  # other tags keep the published figure
     variant = book.lookup("levit_768_star", None, 224)
     assert (variant.top1, variant.family) == (84.2, "hybrid")  # the base's family
+    assert variant.top1_img_size is None  # never claimed for a size nobody stated
     assert book.lookup("no_figure", None, 224).top1 is None
 
 
