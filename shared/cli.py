@@ -55,10 +55,14 @@ def describe(suite: dict[str, Any]) -> str:
            f"{suite['progress']:.0%} done [{counts}]"
 
 
+def suite_url(base: str, suite_id: str) -> str:
+    return f"{base}/suites/{quote(suite_id, safe='')}"
+
+
 def follow(base: str, suite_id: str, every_s: float) -> dict[str, Any]:
     last = ""
     while True:
-        suite = call(f"{base}/suites/{quote(suite_id, safe='')}")
+        suite = call(suite_url(base, suite_id))
         line = describe(suite)
         if line != last:
             print(line, flush=True)
@@ -105,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"queued {created['total']} seed models on {args.backend} as suite {created['id']}")
             print(f"progress: {base}/suites/{created['id']}   chart: {base}{created['chart_url']}")
             return report(base, follow(base, created["id"], 5.0)) if args.wait else 0
-        current = follow(base, args.suite_id, 5.0) if args.wait else call(f"{base}/suites/{quote(args.suite_id, safe='')}")
+        current = follow(base, args.suite_id, 5.0) if args.wait else call(suite_url(base, args.suite_id))
         if not args.wait:
             print(describe(current))
         return report(base, current) if current["done"] else 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,14 +54,25 @@ def _needs_img_size(model: torch.nn.Module) -> bool:
 def prepare(name: str, input_size: int, batch_size: int, kwargs: dict[str, Any] | None = None) -> PreparedModel:
     model = create(name, input_size, kwargs)
     params_m = sum(p.numel() for p in model.parameters()) / 1e6
+    fused = fuse(model, name, input_size)
+    with runs_at(name, input_size):
+        gflops = count_gflops(fused, input_size)
+    return PreparedModel(fused, params_m, gflops, (batch_size, 3, input_size, input_size))
+
+
+def fuse(model: torch.nn.Module, name: str, input_size: int) -> torch.nn.Module:
+    """`model` with batch-norm folded in (in place), or an error saying the size does not suit it."""
+    with runs_at(name, input_size), torch.no_grad():
+        return fuse_batchnorm(model, example_input=torch.zeros(1, 3, input_size, input_size))
+
+
+@contextmanager
+def runs_at(name: str, input_size: int) -> Iterator[None]:
     try:
-        with torch.no_grad():
-            fused = fuse_batchnorm(model, example_input=torch.zeros(1, 3, input_size, input_size))
-            gflops = count_gflops(fused, input_size)
+        yield
     except Exception as error:  # noqa: BLE001  (typically a size the architecture cannot take)
         raise BenchmarkError(f"{name} does not run at input size {input_size} ({type(error).__name__}: {error}); "
                              "try the model's default input size") from error
-    return PreparedModel(fused, params_m, gflops, (batch_size, 3, input_size, input_size))
 
 
 def count_gflops(model: torch.nn.Module, input_size: int) -> float:

@@ -20,9 +20,9 @@ from pathlib import Path
 import torch
 
 from shared.benchmark import BenchmarkError
-from shared.fusion import fuse_batchnorm, randomize_batchnorms
+from shared.fusion import randomize_batchnorms
 from shared.limits import RANGES
-from shared.model_prep import create
+from shared.model_prep import create, fuse
 from worker_gpu.onnx_check import check
 from worker_gpu.onnx_export import export
 
@@ -35,12 +35,7 @@ def build(model: str, batch_size: int, input_size: int | None, precision: str, o
     if check_it:
         randomize_batchnorms(reference)
     shape = (batch_size, 3, input_size, input_size)
-    try:
-        with torch.no_grad():
-            fused = fuse_batchnorm(copy.deepcopy(reference), example_input=torch.zeros(1, 3, input_size, input_size))
-    except Exception as error:  # noqa: BLE001  (typically a size the architecture cannot take)
-        raise BenchmarkError(f"{model} does not run at input size {input_size} ({type(error).__name__}: {error}); "
-                             "try the model's default input size") from error
+    fused = fuse(copy.deepcopy(reference), model, input_size)
     path = export(fused, shape, precision, out)
     kept = " (temporary, removed on exit: --out DIR keeps it)" if temporary else ""
     print(f"wrote {path} ({model}, input {list(shape)}, {precision}){kept}")
