@@ -12,6 +12,8 @@ import subprocess
 import sys
 from typing import Any
 
+from shared.limits import RANGES
+
 # Numeric and shape arguments of timm constructors: widths, depths, heads, ratios, sizes.
 ALLOWED_KWARGS = frozenset({
     "img_size", "patch_size", "embed_dim", "embed_dims", "depth", "depths", "num_heads", "heads", "head_dim",
@@ -52,8 +54,9 @@ def image_size(kwargs: dict[str, Any]) -> int | None:
         size = size[0]
     if size is None:
         return None
-    if not isinstance(size, int) or not 32 <= size <= 1024:
-        raise InvalidVariant(f"kwargs.img_size must be a whole number of pixels from 32 to 1024, or a pair of two "
+    low, high = RANGES["input_size"]
+    if not isinstance(size, int) or not low <= size <= high:
+        raise InvalidVariant(f"kwargs.img_size must be a whole number of pixels from {low} to {high}, or a pair of two "
                              f"equal ones (benchmarks run square images); got {size!r}")
     return size
 
