@@ -1,4 +1,4 @@
-"""What the chart page draws: one chart per backend, hardware, engine and precision, with frontier and insights.
+"""What the chart page draws: one chart per backend, hardware, engine and precision that ran, with frontier and insights.
 
 Reads only the latest run of each configuration (an indexed flag), so it stays fast with many results.
 Points are plain dicts in the shape of `ChartPoint` (which documents them): a 1,000-point chart is hot,
@@ -20,7 +20,8 @@ from shared.insights import write_insights
 from shared.models import CatalogEntry, Result, Suite
 from shared.registry import lookup
 
-PLOTTED = "the latest run of each configuration (model, tag, engine, hardware, precision, batch, input size, streams)"
+PLOTTED = ("the latest run of each configuration (model, tag, engine, hardware, precision that ran, batch, input size, "
+           "streams)")
 COLUMNS = (Result.id, Result.job_id, Result.model, Result.pretrained_tag, Result.backend, Result.engine, Result.hardware,
            Result.precision, Result.precision_used, Result.throughput, Result.latency_ms, Result.batch_size,
            Result.streams, Result.input_size, Result.params_m, Result.gflops, Result.created_at, Result.runs,
@@ -44,6 +45,7 @@ class ChartPoint(BaseModel):
     batch_size: int
     streams: int
     input_size: int
+    precision: str  # as asked (auto, fp32, fp16, bf16); the chart is that of precision_used
     precision_used: str
     params_m: float
     gflops: float
@@ -60,7 +62,7 @@ class Chart(BaseModel):
     backend: str
     hardware: str
     engine: str
-    precision: str
+    precision: str  # the precision that ran
     points: list[ChartPoint]
     frontier: list[int]  # result ids, by increasing throughput
     insights: list[str]
@@ -81,10 +83,10 @@ class ChartsPublic(BaseModel):
 
 def chart_data(session: Session, backend: str | None, hardware: str | None, precision: str | None,
                suite: str | None) -> dict[str, Any]:
-    """The body of GET /charts/data, shaped as `ChartsPublic`."""
+    """The body of GET /charts/data, shaped as `ChartsPublic`; `precision` selects the precision that ran."""
     query = select(*COLUMNS)
     query = query.where(col(Result.suite_id) == suite) if suite else query.where(col(Result.latest))
-    for column, value in ((Result.backend, backend), (Result.hardware, hardware), (Result.precision, precision)):
+    for column, value in ((Result.backend, backend), (Result.hardware, hardware), (Result.precision_used, precision)):
         if value is not None:
             query = query.where(col(column) == value)
     # Sorted here, not in SQL: SQLite would rather scan every result in id order than sort the latest ones.
@@ -92,7 +94,7 @@ def chart_data(session: Session, backend: str | None, hardware: str | None, prec
     book = AccuracyBook.of(session.exec(select(CatalogEntry)).all())
     groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        groups[(row.backend, row.hardware, row.engine, row.precision)].append(_point(row, book))
+        groups[(row.backend, row.hardware, row.engine, row.precision_used)].append(_point(row, book))
     charts = [_chart(key, points) for key, points in sorted(groups.items())]
     return {"plotted": PLOTTED + (" within the suite" if suite else ""), "charts": charts,
             "options": _options(session).model_dump()}
@@ -120,8 +122,8 @@ def _point(row: Any, book: AccuracyBook) -> dict[str, Any]:
         family=accuracy.family, top1=accuracy.top1, top5=accuracy.top5, top1_img_size=accuracy.top1_img_size,
         top1_source=accuracy.top1_source, throughput=row.throughput, latency_p50_ms=latency.get("p50"),
         latency_p99_ms=latency.get("p99"), batch_size=row.batch_size, streams=row.streams, input_size=row.input_size,
-        precision_used=row.precision_used, params_m=row.params_m, gflops=row.gflops, hardware=row.hardware,
-        created_at=row.created_at.isoformat(), runs=row.runs, stable=row.stable, frontier=False,
+        precision=row.precision, precision_used=row.precision_used, params_m=row.params_m, gflops=row.gflops,
+        hardware=row.hardware, created_at=row.created_at.isoformat(), runs=row.runs, stable=row.stable, frontier=False,
         runs_url=f"/results?config={row.config_key}&limit=1000",  # the key is hex: nothing to escape
     )
 
@@ -151,7 +153,8 @@ def _disambiguate(points: list[dict[str, Any]]) -> None:
 
 
 def _options(session: Session) -> ChartOptions:
-    combos = session.exec(select(Result.backend, Result.hardware, Result.precision).where(col(Result.latest)).distinct()).all()
+    ran = select(Result.backend, Result.hardware, Result.precision_used).where(col(Result.latest)).distinct()
+    combos = session.exec(ran).all()
     suites = session.exec(select(Suite).order_by(col(Suite.created_at).desc()).limit(50)).all()
     return ChartOptions(
         backends=sorted({c[0] for c in combos}), hardware=sorted({c[1] for c in combos}),

@@ -28,7 +28,10 @@ class JobCreate(BaseModel):
     backend: BackendName
     engine: Literal["openvino", "tensorrt", "torch"] | None = Field(
         default=None, description="openvino (cpu, default), tensorrt (gpu, default) or torch (gpu)")
-    precision: PrecisionName = "fp16"
+    precision: PrecisionName = Field(
+        default="auto", description="auto (default): the engine's own choice, the CPU plugin's native precision "
+        "(bf16 with AMX or AVX512-BF16, else fp32) or fp16 on the GPU; fp32, fp16 or bf16 force one. A result's "
+        "precision_used says what ran")
     batch_size: int | None = _ranged("batch_size", None, "default 1 on cpu, 256 on gpu")
     streams: int | None = _ranged("streams", None, "default: the worker's physical cores")
     input_size: int | None = _ranged("input_size", None, "default: the model's own size")

@@ -5,10 +5,15 @@ Run from the repository root:
     make benchmark                                   # = .venv/bin/python benchmarks/cpu_vs_benchmark_app.py
     .venv/bin/python benchmarks/cpu_vs_benchmark_app.py --models resnet50 --rounds 5 --duration 20
 
-For each model it measures throughput (A) with the worker's own code (`openvino_engine.prepare` and
-`shared.timing.measure`) and (B) with `benchmark_app` on the very IR file (A) compiled, told to use the
-streams, threads, infer requests and precision that (A)'s compiled model reports. It prints the ratio A/B
-per round and the median ratio per model; the goal is A/B >= 0.97 (our loop costs at most 3%).
+For each model and precision it measures throughput (A) with the worker's own code (`openvino_engine.prepare`
+and `shared.timing.measure`) and (B) with `benchmark_app` on the very IR file (A) compiled, told to use the
+streams, threads and infer requests that (A)'s compiled model reports. Precision is compared as a user would:
+Speedboard's default job (`auto`) against benchmark_app's default (no `-infer_precision`), and each explicit
+precision against `benchmark_app -infer_precision` of the same; each side's precision is read back and printed.
+It prints the ratio A/B per round and the median ratio per model and precision; the goal is A/B >= 0.97 (our
+loop costs at most 3%). For `auto` it also runs benchmark_app with all of its own defaults (its throughput hint
+picks the streams; u8 input), the figure a user would compare first, and prints that ratio beside (not a goal:
+the streams may differ).
 
 Rounds are interleaved A B A B ... and summarised by their median because a shared CPU drifts (turbo,
 neighbours, thermal) by more than the effect we look for: running all of A and then all of B would
@@ -35,13 +40,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import openvino as ov  # noqa: E402
 
 from shared.benchmark import BenchSpec  # noqa: E402
-from shared.hardware import cpu_hardware, physical_cores  # noqa: E402
+from shared.hardware import ISA_FLAGS, cpu_flags, cpu_hardware, physical_cores  # noqa: E402
 from shared.registry import lookup  # noqa: E402
 from shared.timing import measure  # noqa: E402
 from worker_cpu import openvino_engine  # noqa: E402
 
 GOAL = 0.97
 MODELS = ("mobilenetv3_large_100", "resnet50", "levit_256")
+PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 BENCHMARK_APP = Path(sys.executable).parent / "benchmark_app"
 OV_TYPE_NAMES = {"float32": "f32", "float16": "f16", "bfloat16": "bf16"}  # benchmark_app logs ov.Type's repr
 
@@ -91,15 +97,19 @@ def speedboard(spec: BenchSpec) -> tuple[float, bool, Path, Config]:
     return result.throughput, result.stable, Path(prepared.details["ir"]), config
 
 
-def benchmark_app(xml: Path, config: Config, duration_s: float) -> tuple[float, Config]:
-    """benchmark_app's throughput (FPS) on `xml` with `config`, and the config it reports it ran with."""
-    command = [
-        str(BENCHMARK_APP), "-m", str(xml), "-d", "CPU", "-b", "1", "-t", str(max(1, round(duration_s))),
-        "-hint", "none",  # benchmark_app refuses -nstreams with a throughput hint; the explicit values decide
-        "-nstreams", str(config.streams), "-nireq", str(config.requests), "-nthreads", str(config.threads),
-        "-infer_precision", config.precision,
-        "-ip", "f32",  # keep the IR's f32 input, as Speedboard feeds it (by default benchmark_app makes it u8)
-    ]
+def benchmark_app(xml: Path, config: Config | None, precision: str, duration_s: float) -> tuple[float, Config]:
+    """benchmark_app's throughput (FPS) on `xml` with `config` and `precision` as Speedboard asked it, and the
+    config it reports it ran with. `config` None: benchmark_app's own defaults throughout."""
+    command = [str(BENCHMARK_APP), "-m", str(xml), "-d", "CPU", "-t", str(max(1, round(duration_s)))]
+    if config is not None:
+        command += [
+            "-b", "1",
+            "-hint", "none",  # benchmark_app refuses -nstreams with a throughput hint; the explicit values decide
+            "-nstreams", str(config.streams), "-nireq", str(config.requests), "-nthreads", str(config.threads),
+            "-ip", "f32",  # keep the IR's f32 input, as Speedboard feeds it (by default benchmark_app makes it u8)
+        ]
+        if precision != "auto":  # auto: no -infer_precision, so the plugin picks, as it does for Speedboard
+            command += ["-infer_precision", openvino_engine.PRECISION_HINTS[precision]]
     done = subprocess.run(command, capture_output=True, text=True)
     log = done.stdout + done.stderr
     if done.returncode != 0:
@@ -120,27 +130,34 @@ def benchmark_app(xml: Path, config: Config, duration_s: float) -> tuple[float, 
     return float(find(r"^\[ INFO \] Throughput:\s+([\d.]+) FPS")), used
 
 
-def compare(model: str, args: argparse.Namespace) -> tuple[str, bool]:
-    """Run the interleaved rounds for one model, print them, and return its summary line and whether it met the goal."""
+def compare(model: str, precision: str, args: argparse.Namespace) -> tuple[str, bool]:
+    """Run the interleaved rounds for one model and precision, print them, and return its summary line and whether it
+    met the goal."""
     info = lookup(model)
     if info is None:
         sys.exit(f"{model} is not in the timm registry snapshot")
     spec = BenchSpec(
-        model=model, pretrained_tag=None, backend="cpu", engine="openvino", precision=args.precision,
+        model=model, pretrained_tag=None, backend="cpu", engine="openvino", precision=precision,
         batch_size=1, streams=args.streams, input_size=info.input_size, duration_s=args.duration,
         cache_dir=args.cache_dir,
     )
     ratios: list[float] = []
+    vendor_ratios: list[float] = []
     ours: set[Config] = set()
     theirs: set[Config] = set()
     for round_no in range(1, args.rounds + 1):
         a, stable, xml, config = speedboard(spec)
-        b, used = benchmark_app(xml, config, args.duration)
+        b, used = benchmark_app(xml, config, precision, args.duration)
         ratios.append(a / b)
         ours.add(config)
         theirs.add(used)
-        print(f"{model:<24} {round_no:<6} {a:<11.1f} {b:<14.1f} {a / b:.3f}{'' if stable else '   (A unstable)'}",
-              flush=True)
+        vendor = ""
+        if precision == "auto" and not args.no_vendor_defaults:
+            c, own = benchmark_app(xml, None, precision, args.duration)
+            vendor_ratios.append(a / c)
+            vendor = f"   all-defaults {c:.1f} ({a / c:.3f}; {own})"
+        print(f"{model:<24} {precision:<6} {round_no:<6} {a:<11.1f} {b:<14.1f} {a / b:.3f}"
+              f"{'' if stable else '   (A unstable)'}{vendor}", flush=True)
         if used != config:
             print(f"  WARNING: configs differ  speedboard: {config}  benchmark_app: {used}", flush=True)
     median = statistics.median(ratios)
@@ -149,7 +166,8 @@ def compare(model: str, args: argparse.Namespace) -> tuple[str, bool]:
     else:
         configs = f"speedboard: {', '.join(map(str, ours))}; benchmark_app: {', '.join(map(str, theirs))} (DIFFER)"
     verdict = "met" if median >= GOAL else "below goal"
-    line = f"{model}: median ratio {median:.3f} (goal >= {GOAL}: {verdict})   {configs}"
+    vendor = (f"; vs benchmark_app's own defaults {statistics.median(vendor_ratios):.3f}" if vendor_ratios else "")
+    line = f"{model} {precision}: median ratio {median:.3f} (goal >= {GOAL}: {verdict}){vendor}   {configs}"
     print(line + "\n", flush=True)
     return line, median >= GOAL
 
@@ -160,15 +178,21 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement (whole seconds)")
     parser.add_argument("--streams", type=int, default=physical_cores())
-    parser.add_argument("--precision", choices=sorted(openvino_engine.PRECISION_HINTS), default="fp16")
+    parser.add_argument("--precisions", nargs="+", choices=PRECISIONS, default=list(PRECISIONS),
+                        help="auto is Speedboard's default job, against benchmark_app's default precision")
+    parser.add_argument("--no-vendor-defaults", action="store_true",
+                        help="skip the extra benchmark_app run with all of its own defaults (auto only)")
     parser.add_argument("--cache-dir", type=Path, default=Path("data/bench-cache"))
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)  # torch.jit tracing, on an IR cache miss
 
+    native = ov.Core().get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()
     print(f"{cpu_hardware()[0]}, OpenVINO {ov.get_version()}, {args.streams} streams requested, "
-          f"{args.precision}, {args.duration:g} s per measurement, {args.rounds} rounds (A B interleaved)\n")
-    print(f"{'model':<24} {'round':<6} {'speedboard':<11} {'benchmark_app':<14} ratio")
-    summaries = [compare(model, args) for model in args.models]
+          f"{args.duration:g} s per measurement, {args.rounds} rounds (A B interleaved)")
+    print(f"CPU flags: {' '.join(sorted(cpu_flags())) or 'none of ' + ' '.join(sorted(ISA_FLAGS))}; "
+          f"the CPU plugin's default inference precision: {native}\n")
+    print(f"{'model':<24} {'prec':<6} {'round':<6} {'speedboard':<11} {'benchmark_app':<14} ratio")
+    summaries = [compare(model, precision, args) for model in args.models for precision in args.precisions]
     print("summary")
     for line, _ in summaries:
         print("  " + line)

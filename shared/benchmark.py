@@ -22,6 +22,14 @@ ENGINE_MODULES = {"openvino": "worker_cpu.openvino_engine", "tensorrt": "worker_
                   "torch": "worker_gpu.torch_engine"}
 
 
+GPU_AUTO_PRECISION = "fp16"  # `auto` on the GPU engines: the seed's setting (TensorRT 11 needs it named in the graph)
+
+
+def gpu_precision(precision: str) -> str:
+    """The precision a GPU engine builds for: `auto` means fp16; fp32, fp16 and bf16 mean themselves."""
+    return GPU_AUTO_PRECISION if precision == "auto" else precision
+
+
 class BenchmarkError(Exception):
     """A failure the user can act on; the message says what happened and what to do."""
 

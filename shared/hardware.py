@@ -49,15 +49,24 @@ def cpu_model() -> str:
     return " ".join(name.split())
 
 
+# The instruction-set flags that decide what OpenVINO's CPU plugin computes in and how fast.
+ISA_FLAGS = frozenset({"avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_int8", "amx_bf16",
+                       "amx_fp16"})
+
+
+def cpu_flags() -> set[str]:
+    """This CPU's flags among ISA_FLAGS, as /proc/cpuinfo lists them."""
+    info = _cpuinfo()
+    return set(info[0].get("flags", "").split()) & ISA_FLAGS if info else set()
+
+
 def cpu_hardware() -> tuple[str, dict[str, Any]]:
     """The label results are filtered by (e.g. "Intel Xeon Processor, 2 cores") and the details behind it."""
-    info = _cpuinfo()
-    flags = set(info[0].get("flags", "").split()) if info else set()
     detail = {
         "cpu_model": cpu_model(),
         "physical_cores": physical_cores(),
         "logical_cpus": logical_cpus(),
-        "isa": sorted(flags & {"avx2", "avx512f", "avx512_bf16", "avx512_fp16", "avx512_vnni", "amx_bf16", "amx_tile"}),
+        "isa": sorted(cpu_flags()),
         "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "machine": platform.machine(),
     }

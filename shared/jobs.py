@@ -126,11 +126,14 @@ def add_result(session: Session, fields: dict[str, Any]) -> Result:
     return result
 
 
-CONFIG_COLUMNS = ("model", "pretrained_tag", "backend", "engine", "hardware", "precision", "batch_size", "input_size", "streams")
+# The precision that ran, not the one asked: an `auto` run that computed bf16 and a `bf16` run are one configuration.
+CONFIG_COLUMNS = ("model", "pretrained_tag", "backend", "engine", "hardware", "precision_used", "batch_size", "input_size",
+                  "streams")
 
 
 def config_key(result: dict[str, Any]) -> str:
-    """Results with the same key are runs of one configuration: one point on a chart."""
+    """Results with the same key are runs of one configuration: one point on a chart.
+    (Migrations that rekey stored results carry their own frozen copy of this recipe.)"""
     text = "|".join(str(result[column]) for column in CONFIG_COLUMNS)
     return hashlib.sha1(text.encode()).hexdigest()[:20]
 

@@ -11,7 +11,8 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
 
 BackendName = Literal["cpu", "gpu"]
-PrecisionName = Literal["fp32", "fp16", "bf16"]
+PrecisionName = Literal["auto", "fp32", "fp16", "bf16"]  # asked; auto is the engine's own choice
+RanPrecision = Literal["fp32", "fp16", "bf16"]  # what an engine computed in: a result's precision_used
 JobStatus = Literal["queued", "running", "cancelling", "succeeded", "failed", "cancelled"]
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 
@@ -54,7 +55,7 @@ class JobSpec(SQLModel):
     pretrained_tag: str | None = None
     backend: str
     engine: str
-    precision: str = "fp16"
+    precision: str = "auto"  # what was asked; a result's precision_used says what ran
     batch_size: int = 1
     streams: int | None = None
     input_size: int = 224

@@ -1,4 +1,9 @@
-"""OpenVINO on the CPU, as the seed study ran it: FP16 weights, throughput hint, one stream per core."""
+"""OpenVINO on the CPU, as the seed study ran it: FP16 weights, throughput hint, one stream per core.
+
+Precision `auto` (the default) compiles with no inference-precision hint, so the CPU plugin computes in its
+native precision (bf16 with AMX or AVX512-BF16, f32 otherwise), as `benchmark_app` does by default;
+fp32, fp16 and bf16 force the hint. `precision_used` is read back from the compiled model either way.
+"""
 
 from __future__ import annotations
 
@@ -56,13 +61,20 @@ def convert(spec: BenchSpec, folder: Path) -> dict[str, Any]:
         ir = ov.convert_model(model.module, example_input=np.zeros(model.input_shape, np.float32), input=[model.input_shape])
     except Exception as error:  # noqa: BLE001
         raise BenchmarkError(f"OpenVINO could not convert {spec.model}: {str(error).strip()[:500]}") from error
-    ov.save_model(ir, folder / "model.xml", compress_to_fp16=spec.precision != "fp32")
+    ov.save_model(ir, folder / "model.xml", compress_to_fp16=weights_format(spec.precision) == "fp16")
     return {"params_m": model.params_m, "gflops": model.gflops, "convert_s": time.perf_counter() - started}
 
 
+def weights_format(precision: str) -> str:
+    """How the IR stores its weights: FP32 for an fp32 job, FP16-compressed for every other (the seed's IR)."""
+    return "fp32" if precision == "fp32" else "fp16"
+
+
 def ir_path(spec: BenchSpec, report: Report) -> tuple[Path, dict[str, Any], bool]:
+    # Keyed on the weights' format, not the precision asked: auto, fp16 and bf16 jobs share one converted model.
     key = cache_key(
-        model=spec.model, shape=[spec.batch_size, 3, spec.input_size, spec.input_size], precision=spec.precision,
+        model=spec.model, shape=[spec.batch_size, 3, spec.input_size, spec.input_size],
+        weights=weights_format(spec.precision),
         versions=versions("openvino", "torch", "timm"),
         **({"variant": [spec.base_model, spec.model_kwargs]} if spec.base_model else {}),
     )
@@ -75,17 +87,21 @@ def ir_path(spec: BenchSpec, report: Report) -> tuple[Path, dict[str, Any], bool
     return folder / "model.xml", meta, hit
 
 
+def compile_config(precision: str, streams: int) -> dict[str, str]:
+    """The CPU plugin's configuration: no precision hint for `auto`, so the plugin picks its native one."""
+    config = {"PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": str(streams)}
+    if precision != "auto":
+        config["INFERENCE_PRECISION_HINT"] = PRECISION_HINTS[precision]
+    return config
+
+
 def compile_model(xml: Path, precision: str, streams: int) -> ov.CompiledModel:
-    config = {
-        "PERFORMANCE_HINT": "THROUGHPUT",
-        "NUM_STREAMS": str(streams),
-        "INFERENCE_PRECISION_HINT": PRECISION_HINTS[precision],
-    }
-    return ov.Core().compile_model(str(xml), "CPU", config)
+    return ov.Core().compile_model(str(xml), "CPU", compile_config(precision, streams))
 
 
 def precision_used(compiled: ov.CompiledModel) -> str:
-    """What the CPU plugin really computes in (a CPU without native FP16 runs FP32)."""
+    """What the CPU plugin really computes in: its own choice under `auto`; an explicit hint the CPU cannot
+    honour falls back (fp16 on a CPU without AVX512-FP16 or AMX-FP16 runs bf16 or fp32)."""
     hint: ov.Type = compiled.get_property("INFERENCE_PRECISION_HINT")
     return PRECISIONS_READ_BACK[hint.get_type_name()]
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from shared.benchmark import BenchmarkError, BenchSpec, PreparedEngine, Report
+from shared.benchmark import BenchmarkError, BenchSpec, PreparedEngine, Report, gpu_precision
 from shared.hardware import versions
 from shared.model_cache import cache_key, cached
 from worker_gpu.cuda_timing import OutOfMemoryExplained, out_of_memory_message, run_timed
@@ -33,7 +33,7 @@ def engine_key(spec: BenchSpec, tensorrt_version: str, gpu: str, compute_capabil
     """Everything that changes an engine: model, input shape, batch, precision, TensorRT, GPU and its architecture."""
     return cache_key(
         model=spec.model, shape=[spec.batch_size, 3, spec.input_size, spec.input_size], batch=spec.batch_size,
-        precision=spec.precision, tensorrt=tensorrt_version, gpu=gpu, compute_capability=compute_capability,
+        precision=gpu_precision(spec.precision), tensorrt=tensorrt_version, gpu=gpu, compute_capability=compute_capability,
         **({"variant": [spec.base_model, spec.model_kwargs]} if spec.base_model else {}),
     )
 
@@ -208,7 +208,7 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
         report("converting", 0.0)
         model = prepare_model(spec.base_model or spec.model, spec.input_size, spec.batch_size, spec.model_kwargs)
         started = time.perf_counter()
-        onnx_path = export(model.module, model.input_shape, spec.precision, folder / "onnx")
+        onnx_path = export(model.module, model.input_shape, gpu_precision(spec.precision), folder / "onnx")
         onnx_s = time.perf_counter() - started
         report("building engine", 0.0)
         build_s = build_engine(onnx_path, folder / "engine.plan", spec.batch_size, spec.build_limit_s)
@@ -226,7 +226,7 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
             raise BenchmarkError("TensorRT built an engine it cannot load again; please report it with the worker's log")
     hardware, detail = gpu_hardware()
     return PreparedEngine(
-        runnable=TensorRTRunner(engine, spec.batch_size, device), streams=1, precision_used=spec.precision,
+        runnable=TensorRTRunner(engine, spec.batch_size, device), streams=1, precision_used=gpu_precision(spec.precision),
         cache_hit=hit, params_m=meta["params_m"], gflops=meta["gflops"], hardware=hardware,
         hardware_detail=detail | cuda_detail(device),
         versions=versions("tensorrt", "torch", "timm", "nvidia-modelopt", "onnx") | {"tensorrt": trt.__version__},

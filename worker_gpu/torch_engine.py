@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from shared.benchmark import BenchmarkError, BenchSpec, PreparedEngine, Report
+from shared.benchmark import BenchmarkError, BenchSpec, PreparedEngine, Report, gpu_precision
 from shared.hardware import versions
 from worker_gpu.cuda_timing import OutOfMemoryExplained, run_timed
 from worker_gpu.devices import gpu_hardware
@@ -57,7 +57,7 @@ def load(spec: BenchSpec, device: torch.device) -> tuple[torch.nn.Module, torch.
     from shared.model_prep import prepare as prepare_model
 
     prepared = prepare_model(spec.base_model or spec.model, spec.input_size, spec.batch_size, spec.model_kwargs)
-    dtype = DTYPES[spec.precision]
+    dtype = DTYPES[gpu_precision(spec.precision)]
     with OutOfMemoryExplained(spec.batch_size):
         module = prepared.module.to(device=device, dtype=dtype, memory_format=torch.channels_last).eval()
         batch = torch.randn(prepared.input_shape, generator=torch.Generator().manual_seed(0)).to(

@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from api.chart_cache import cached
 from api.chart_data import ChartsPublic, chart_data
 from api.deps import SessionDep
-from shared.models import BackendName, PrecisionName
+from shared.models import BackendName, RanPrecision
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 router = APIRouter(tags=["charts"])
@@ -40,8 +40,9 @@ def charts_page() -> FileResponse:
 
 @router.get("/charts/data", response_model=ChartsPublic)
 def read_chart_data(session: SessionDep, backend: BackendName | None = None, hardware: str | None = None,
-                    precision: PrecisionName | None = None, suite: str | None = None) -> Response:
-    """One chart per backend, hardware, engine and precision: points, Pareto frontier and insights."""
+                    precision: RanPrecision | None = None, suite: str | None = None) -> Response:
+    """One chart per backend, hardware, engine and precision that ran (`precision` selects it): points, Pareto
+    frontier and insights."""
     # Serialized once here rather than validated again against response_model: the page reads thousands of points.
     def compute() -> bytes:
         return json.dumps(chart_data(session, backend, hardware, precision, suite), separators=(",", ":")).encode()

@@ -12,7 +12,7 @@ from api.csv_export import to_csv
 from api.deps import SessionDep
 from api.schemas import MAX_OFFSET
 from shared.accuracy import AccuracyBook, with_accuracy
-from shared.models import BackendName, CatalogEntry, PrecisionName, Result, ResultPublic, ResultsPublic
+from shared.models import BackendName, CatalogEntry, PrecisionName, RanPrecision, Result, ResultPublic, ResultsPublic
 
 router = APIRouter(prefix="/results", tags=["results"])
 
@@ -24,7 +24,8 @@ def list_results(
     engine: str | None = None,
     model: Annotated[str | None, Query(description="an architecture (every tag) or arch.tag")] = None,
     hardware: Annotated[str | None, Query(description="exact hardware label, e.g. 'Intel Xeon Processor, 2 cores'")] = None,
-    precision: PrecisionName | None = None,
+    precision: Annotated[PrecisionName | None, Query(description="the precision asked")] = None,
+    precision_used: Annotated[RanPrecision | None, Query(description="the precision that ran")] = None,
     since: datetime | None = None,
     suite: Annotated[str | None, Query(description="only results of this suite (POST /suites)")] = None,
     config: Annotated[str | None, Query(description="every run of one configuration (a chart point's config key)")] = None,
@@ -36,7 +37,7 @@ def list_results(
 ) -> ResultsPublic | Response:
     query = select(Result)
     for column, value in ((Result.backend, backend), (Result.engine, engine), (Result.hardware, hardware),
-                          (Result.precision, precision)):
+                          (Result.precision, precision), (Result.precision_used, precision_used)):
         if value is not None:
             query = query.where(col(column) == value)
     if model:

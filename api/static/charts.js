@@ -23,6 +23,7 @@ const COLUMNS = [
   { key: "latency_p99_ms", title: "p99 ms", digits: 2 },
   { key: "batch_size", title: "Batch", digits: 0 },
   { key: "streams", title: "Streams", digits: 0 },
+  { key: "precision", title: "Asked" },
   { key: "precision_used", title: "Ran in" },
   { key: "params_m", title: "Params (M)", digits: 1 },
   { key: "gflops", title: "GFLOPs", digits: 2 },
@@ -113,7 +114,7 @@ function fillFilters(options, filters) {
   const choices = {
     backend: [["", "all backends"], ...options.backends.map((b) => [b, b])],
     hardware: [["", "all hardware"], ...options.hardware.map((h) => [h, h])],
-    precision: [["", "all precisions"], ...options.precisions.map((p) => [p, p])],
+    precision: [["", "every precision run"], ...options.precisions.map((p) => [p, p])],
     suite: [["", "all results"], ...options.suites.map((s) => [s.id, `${s.name} (${s.backend}, ${formatDate(s.created_at)})`])],
   };
   for (const name of FILTERS) {
@@ -180,7 +181,7 @@ function hoverText(p) {
     top1,
     `<b>${formatNumber(p.throughput, 1)}</b> images/s · latency p50 ${formatNumber(p.latency_p50_ms, 2)} ms, `
       + `p99 ${formatNumber(p.latency_p99_ms, 2)} ms`,
-    `batch ${p.batch_size} · ${p.streams} streams · ${p.input_size}px · ran in ${escapeHtml(p.precision_used)}`,
+    `batch ${p.batch_size} · ${p.streams} streams · ${p.input_size}px · ran in ${escapeHtml(p.precision_used)} (asked ${escapeHtml(p.precision)})`,
     `${formatNumber(p.params_m, 1)} M params · ${formatNumber(p.gflops, 2)} GFLOPs`,
     escapeHtml(p.hardware),
     `${formatDate(p.created_at)} UTC · latest of ${p.runs} run${p.runs === 1 ? "" : "s"} · ${p.stable ? "stable" : "unstable"}`,

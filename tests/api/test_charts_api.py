@@ -25,7 +25,7 @@ def seed_study() -> None:
         make_result(6, model="tresnet_l", pretrained_tag="miil_in1k", throughput=55.0),  # 81.498: dominated by levit_256
         make_result(7, model="test_vit", pretrained_tag=None, throughput=900.0),  # accuracy unknown
         make_result(8, backend="gpu", engine="tensorrt", hardware="NVIDIA H200", batch_size=256, throughput=9000.0),
-        make_result(9, precision="fp32", throughput=60.0),
+        make_result(9, precision="fp32", precision_used="fp32", throughput=60.0),
     )
 
 
@@ -131,3 +131,17 @@ def test_cached_chart_data_follows_every_change(client: TestClient) -> None:
     assert resnet50()["top1"] == 78.0
     suite = client.post("/suites", json={"backend": "cpu"}).json()  # a new suite is a new filter option
     assert suite["id"] in [s["id"] for s in client.get("/charts/data").json()["options"]["suites"]]
+
+
+def test_an_auto_run_and_an_explicit_run_of_the_precision_it_computed_are_one_point(client: TestClient) -> None:
+    seed(make_result(1, precision="bf16", precision_used="bf16", throughput=500.0),
+         make_result(2, precision="auto", precision_used="bf16", throughput=510.0),
+         make_result(3, precision="auto", precision_used="fp32", throughput=280.0))
+    body = client.get("/charts/data").json()
+    assert [c["key"] for c in body["charts"]] == [f"cpu|{CPU}|openvino|bf16", f"cpu|{CPU}|openvino|fp32"]
+    assert body["options"]["precisions"] == ["bf16", "fp32"]  # the precisions that ran, never "auto"
+    bf16 = body["charts"][0]["points"]
+    assert len(bf16) == 1 and (bf16[0]["throughput"], bf16[0]["runs"], bf16[0]["precision"]) == (510.0, 2, "auto")
+    only_bf16 = client.get("/charts/data", params={"precision": "bf16"}).json()["charts"]
+    assert [c["precision"] for c in only_bf16] == ["bf16"]
+    assert client.get("/charts/data", params={"precision": "auto"}).status_code == 422

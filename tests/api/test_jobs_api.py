@@ -18,14 +18,14 @@ def test_accepts_a_job_with_seed_defaults(client: TestClient) -> None:
     job = response.json()
     assert response.headers["location"] == f"/jobs/{job['id']}"
     assert job["status"] == "queued" and job["attempts"] == 0
-    assert (job["engine"], job["precision"], job["batch_size"], job["streams"]) == ("openvino", "fp16", 1, None)
+    assert (job["engine"], job["precision"], job["batch_size"], job["streams"]) == ("openvino", "auto", 1, None)
     assert job["input_size"] == 224 and job["pretrained_tag"] == lookup("resnet50").default_tag
     assert job["detail"].startswith("waiting for a cpu worker (none connected")
 
 
 def test_gpu_defaults_and_waiting_detail(client: TestClient) -> None:
     job = post(client, model="levit_256", backend="gpu").json()
-    assert (job["engine"], job["batch_size"], job["precision"]) == ("tensorrt", 256, "fp16")
+    assert (job["engine"], job["batch_size"], job["precision"]) == ("tensorrt", 256, "auto")
     assert "waiting for a gpu worker (none connected" in client.get(f"/jobs/{job['id']}").json()["detail"]
 
 

@@ -20,7 +20,7 @@ def make_result(n: int, **overrides: object) -> dict[str, object]:
         job_id=f"job-{n}", model="resnet50", pretrained_tag="a1_in1k", backend="cpu", engine="openvino",
         throughput=100.0 + n, latency_ms={"mean": 10.0, "stdev": 1.0, "p50": 9.5, "p90": 11.0, "p95": 12.0, "p99": 14.0},
         stable=True, windows=[99.0, 101.0], iterations=500, duration_s=5.0, batch_size=1, streams=2,
-        precision="fp16", precision_used="fp32", input_size=224, params_m=25.6, gflops=8.2, prepare_s=0.3,
+        precision="fp16", precision_used="fp16", input_size=224, params_m=25.6, gflops=8.2, prepare_s=0.3,
         cache_hit=True, hardware="Intel Xeon Processor, 2 cores", hardware_detail={"physical_cores": 2},
         host="bench-1", versions={"openvino": "2026.4.1"}, created_at=T0 + timedelta(minutes=n),
     )
@@ -41,7 +41,7 @@ def test_filters_paging_and_order(client: TestClient, stack: Stack) -> None:
         make_result(2, pretrained_tag="tv_in1k"),
         make_result(3, model="levit_256", pretrained_tag="fb_dist_in1k"),
         make_result(4, backend="gpu", engine="tensorrt", hardware="NVIDIA H200", batch_size=256),
-        make_result(5, precision="fp32"),
+        make_result(5, precision="fp32", precision_used="fp32"),
     )
 
     def jobs(**params: object) -> list[str]:
@@ -57,6 +57,7 @@ def test_filters_paging_and_order(client: TestClient, stack: Stack) -> None:
     assert jobs(hardware="NVIDIA H200") == ["job-4"]
     assert jobs(hardware="NVIDIA") == []  # hardware matches exactly
     assert jobs(precision="fp32") == ["job-5"]
+    assert jobs(precision_used="fp32") == ["job-5"]
     assert jobs(since=(T0 + timedelta(minutes=3)).isoformat()) == ["job-5", "job-4", "job-3"]
     page = client.get("/results", params={"limit": 2, "offset": 1}).json()
     assert page["total"] == 5 and [i["job_id"] for i in page["items"]] == ["job-4", "job-3"]

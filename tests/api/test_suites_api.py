@@ -20,13 +20,13 @@ def test_the_cpu_seed_suite_uses_the_seed_settings(client: TestClient) -> None:
     assert sorted(j["model"] for j in jobs) == sorted(SEED_MODELS)
     for job in jobs:
         assert (job["backend"], job["engine"], job["precision"], job["batch_size"], job["streams"], job["duration_s"],
-                job["suite_id"]) == ("cpu", "openvino", "fp16", 1, None, 5.0, suite["id"])  # streams: the worker's cores
+                job["suite_id"]) == ("cpu", "openvino", "auto", 1, None, 5.0, suite["id"])  # streams: the worker's cores
 
 
-def test_the_gpu_seed_suite_is_tensorrt_fp16_batch_256(client: TestClient) -> None:
+def test_the_gpu_seed_suite_is_tensorrt_auto_batch_256(client: TestClient) -> None:
     suite = client.post("/suites", json={"backend": "gpu"}).json()
     jobs = client.get("/jobs", params={"limit": 100}).json()["items"]
-    assert {(j["engine"], j["precision"], j["batch_size"]) for j in jobs} == {("tensorrt", "fp16", 256)}
+    assert {(j["engine"], j["precision"], j["batch_size"]) for j in jobs} == {("tensorrt", "auto", 256)}
     assert all("waiting for a gpu worker" in j["detail"] for j in jobs)
     listed = client.get("/suites").json()
     assert listed["total"] == 1 and listed["items"][0]["id"] == suite["id"]

@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from shared.benchmark import BenchmarkError, BenchSpec, run_benchmark
+from shared.hardware import cpu_flags
 from shared.model_prep import prepare as prepare_model
 from shared.runner import overall_progress
 from worker_cpu import openvino_engine
@@ -66,3 +67,37 @@ def test_ir_computes_what_the_fused_torch_model_computes(tmp_path: Path) -> None
 def test_a_model_that_cannot_run_at_that_size_fails_with_a_clear_message(tmp_path: Path) -> None:
     with pytest.raises(BenchmarkError, match="does not run at input size 40"):
         run_benchmark(spec_for("test_vit", tmp_path, input_size=40), lambda *_: None, lambda: False)
+
+
+def test_auto_compiles_with_no_precision_hint_and_explicit_ones_force_theirs() -> None:
+    assert "INFERENCE_PRECISION_HINT" not in openvino_engine.compile_config("auto", streams=2)
+    hints = {p: openvino_engine.compile_config(p, streams=2)["INFERENCE_PRECISION_HINT"] for p in ("fp32", "fp16", "bf16")}
+    assert hints == {"fp32": "f32", "fp16": "f16", "bf16": "bf16"}
+    assert openvino_engine.compile_config("auto", streams=3) == {"PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": "3"}
+
+
+def test_precision_used_reads_back_what_the_plugin_computes(tmp_path: Path) -> None:
+    xml, _, _ = openvino_engine.ir_path(spec_for("test_resnet", tmp_path, precision="auto"), lambda *_: None)
+    native = ov.Core().get_property("CPU", "INFERENCE_PRECISION_HINT").get_type_name()  # the plugin's own default
+    used = {p: openvino_engine.precision_used(openvino_engine.compile_model(xml, p, streams=1))
+            for p in ("auto", "fp32", "fp16", "bf16")}
+    assert used["auto"] == openvino_engine.PRECISIONS_READ_BACK[native]
+    assert used["fp32"] == "fp32"
+    flags = cpu_flags()
+    if not flags & {"avx512_bf16", "amx_bf16"}:  # an AVX2-only or plain AVX-512 CPU computes f32 natively
+        assert used["auto"] == "fp32"
+    if "avx512_fp16" in flags or "amx_fp16" in flags:
+        assert used["fp16"] == "fp16"
+    assert used["bf16"] in ("bf16", "fp32") and used["fp16"] in ("fp16", "bf16", "fp32")  # unsupported hints fall back
+
+
+def test_auto_fp16_and_bf16_share_one_fp16_ir_and_fp32_has_its_own(tmp_path: Path) -> None:
+    paths = {}
+    for precision in ("auto", "fp16", "bf16", "fp32"):
+        xml, _, hit = openvino_engine.ir_path(spec_for("test_resnet", tmp_path, precision=precision), lambda *_: None)
+        paths[precision] = (xml, hit)
+    assert paths["auto"][1] is False and paths["fp16"] == (paths["auto"][0], True) == paths["bf16"]
+    assert paths["fp32"][0] != paths["auto"][0] and paths["fp32"][1] is False
+    fp32 = ov.Core().read_model(paths["fp32"][0])
+    assert not any(op.get_output_element_type(0) == ov.Type.f16 for op in fp32.get_ops()
+                   if op.get_type_name() == "Constant" and op.get_output_size())
