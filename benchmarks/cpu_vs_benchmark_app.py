@@ -15,9 +15,10 @@ loop costs at most 3%). For `auto` it also runs benchmark_app with all of its ow
 picks the streams; u8 input), the figure a user would compare first, and prints that ratio beside (not a goal:
 the streams may differ).
 
-Rounds are interleaved A B A B ... and summarised by their median because a shared CPU drifts (turbo,
+Rounds are interleaved A B, B A, A B ... and summarised by their median because a shared CPU drifts (turbo,
 neighbours, thermal) by more than the effect we look for: running all of A and then all of B would
-turn a drift into a fake difference, and one disturbed round would move a mean but not a median. On a
+turn a drift into a fake difference, always running A first would favour one side, and one disturbed
+round would move a mean but not a median. On a
 small shared machine single rounds spread by several percent, so three rounds can only show a gross
 gap; use more rounds (--rounds 7) before concluding that a model is a few percent below the goal.
 
@@ -146,8 +147,12 @@ def compare(model: str, precision: str, args: argparse.Namespace) -> tuple[str, 
     ours: set[Config] = set()
     theirs: set[Config] = set()
     for round_no in range(1, args.rounds + 1):
-        a, stable, xml, config = speedboard(spec)
-        b, used = benchmark_app(xml, config, precision, args.duration)
+        if round_no % 2:
+            a, stable, xml, config = speedboard(spec)
+            b, used = benchmark_app(xml, config, precision, args.duration)
+        else:  # B first in every other round, so that going first or second favours neither side
+            b, used = benchmark_app(xml, config, precision, args.duration)
+            a, stable, xml, config = speedboard(spec)
         ratios.append(a / b)
         ours.add(config)
         theirs.add(used)
