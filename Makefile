@@ -18,13 +18,13 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	HOST=$(HOST) PORT=$(PORT) $(PY) -m shared.supervisor run
+	HOST=$(HOST) PORT=$(PORT) $(PY) -m shared.commands.supervisor run
 
 worker: $(STAMP)
-	$(PY) -m shared.supervisor worker
+	$(PY) -m shared.commands.supervisor worker
 
 worker-gpu: $(VENV)/.installed-gpu
-	$(PY) -m shared.supervisor worker --backend gpu
+	$(PY) -m shared.commands.supervisor worker --backend gpu
 
 $(VENV)/.installed-gpu: $(STAMP)
 	$(PY) -m pip install --disable-pip-version-check -q -e '.[gpu]'
@@ -43,11 +43,11 @@ chart-benchmark: $(STAMP) services
 	$(PY) benchmarks/chart_latency.py
 
 registry: $(STAMP)
-	$(PY) -m shared.registry_build
+	$(PY) -m shared.ml.build_registry
 
 catalog: $(STAMP)
 	@test -n "$(CSV)" || { echo "usage: make catalog CSV=path/to/results-imagenet.csv (timm's results/results-imagenet.csv)"; exit 1; }
-	$(PY) -m shared.catalog_build $(CSV)
+	$(PY) -m shared.ml.build_accuracy_catalog $(CSV)
 
 clean:
 	rm -rf $(VENV) data test-output

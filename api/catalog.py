@@ -9,12 +9,12 @@ from sqlmodel import Session, select
 
 from api.errors import AlreadyExists, InvalidRequest, NotFound
 from api.schemas import ModelCorrection, VariantCreate
-from shared.accuracy import AccuracyBook, load_catalog
-from shared.models import CatalogEntry, ModelPublic, TagFigures, utcnow
-from shared.registry import ModelInfo, closest, load_snapshot, lookup
-from shared.seed import CURATED, SEED_MODELS
+from shared.catalog.accuracy import AccuracyBook, load_catalog
+from shared.catalog.registry import ModelInfo, closest, load_snapshot, lookup
+from shared.catalog.seed import CURATED, SEED_MODELS
+from shared.catalog.variants import check_kwargs, count_params, image_size
+from shared.db.tables import CatalogEntry, ModelPublic, TagFigures, utcnow
 from shared.settings import get_settings
-from shared.variants import check_kwargs, count_params, image_size
 
 
 @lru_cache

@@ -14,11 +14,11 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
-from shared.accuracy import AccuracyBook
-from shared.frontier import Point, pareto_frontier
-from shared.insights import write_insights
-from shared.models import CatalogEntry, Result, Suite
-from shared.registry import lookup
+from shared.analysis.frontier import Point, pareto_frontier
+from shared.analysis.insights import write_insights
+from shared.catalog.accuracy import AccuracyBook
+from shared.catalog.registry import lookup
+from shared.db.tables import CatalogEntry, Result, Suite
 
 PLOTTED = ("the latest run of each configuration (model, tag, engine, hardware, precision that ran, batch, input size, "
            "streams)")

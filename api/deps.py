@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import Depends
 from sqlmodel import Session
 
-from shared.db import session_scope
+from shared.db.engine import session_scope
 
 
 def get_session() -> Iterator[Session]:

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, OperationalError
 
 from api.schemas import JobCreate, ModelCorrection, SuiteCreate, VariantCreate
-from shared.jobs import JobFinished, JobNotFound
-from shared.limits import RANGES
-from shared.variants import CannotCount, InvalidVariant
+from shared.catalog.variants import CannotCount, InvalidVariant
+from shared.jobs.lifecycle import JobFinished, JobNotFound
+from shared.jobs.vocabulary import RANGES
 
 # Which body each route takes, so an unknown field's message lists the right accepted fields.
 BODIES: dict[tuple[str, str], type[BaseModel]] = {

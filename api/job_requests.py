@@ -9,9 +9,9 @@ from sqlmodel import Session
 
 from api.errors import InvalidRequest
 from api.schemas import JobCreate
-from shared.models import CatalogEntry, JobSpec, Worker
-from shared.queues import queue_for
-from shared.registry import closest, lookup
+from shared.catalog.registry import closest, lookup
+from shared.db.tables import CatalogEntry, JobSpec, Worker
+from shared.jobs.queues import queue_for
 from shared.settings import get_settings
 
 ENGINES = {"cpu": ("openvino",), "gpu": ("tensorrt", "torch")}

@@ -13,10 +13,10 @@ from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_handlers
 from api.routes import charts, docs, health, jobs, models, results, suites, workers
-from shared.accuracy import load_catalog
-from shared.db import migrate
-from shared.reaper import start_reaper
-from shared.registry import load_snapshot
+from shared.catalog.accuracy import load_catalog
+from shared.catalog.registry import load_snapshot
+from shared.db.engine import migrate
+from shared.jobs.reaper import start_reaper
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
 

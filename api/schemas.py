@@ -6,8 +6,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.limits import RANGES
-from shared.models import BackendName, PrecisionName
+from shared.db.tables import BackendName, PrecisionName
+from shared.jobs.vocabulary import RANGES
 
 MAX_OFFSET = 1_000_000_000  # paging past any real table; larger numbers would overflow the database's integers
 

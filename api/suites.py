@@ -9,9 +9,9 @@ from sqlmodel import Session, col, func, select
 from api.errors import NotFound
 from api.job_requests import placement, resolve
 from api.schemas import JobCreate, SuiteCreate
-from shared.jobs import submit_job
-from shared.models import TERMINAL, Job, Suite, SuitePublic, SuitesPublic
-from shared.seed import SEED_MODELS, SEED_SETTINGS
+from shared.catalog.seed import SEED_MODELS, SEED_SETTINGS
+from shared.db.tables import TERMINAL, Job, Suite, SuitePublic, SuitesPublic
+from shared.jobs.lifecycle import submit_job
 
 
 def create_suite(session: Session, body: SuiteCreate) -> SuitePublic:

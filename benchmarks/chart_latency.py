@@ -33,9 +33,9 @@ from sqlalchemy import insert, text
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from shared.accuracy import load_catalog  # noqa: E402
-from shared.jobs import config_key  # noqa: E402
-from shared.models import Result  # noqa: E402
+from shared.catalog.accuracy import load_catalog  # noqa: E402
+from shared.db.tables import Result  # noqa: E402
+from shared.jobs.lifecycle import config_key  # noqa: E402
 
 HARDWARE = "Bench CPU, 16 cores"
 PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -51,7 +51,7 @@ def configurations(count: int) -> list[tuple[str, str]]:
 
 def fill(database_url: str, total: int, points: int) -> None:
     env = os.environ | {"SPEEDBOARD_DATABASE_URL": database_url}
-    subprocess.run([sys.executable, "-c", "from shared.db import migrate; migrate()"], cwd=REPO, env=env, check=True)
+    subprocess.run([sys.executable, "-c", "from shared.db.engine import migrate; migrate()"], cwd=REPO, env=env, check=True)
     from sqlalchemy import create_engine
 
     from shared.settings import get_settings

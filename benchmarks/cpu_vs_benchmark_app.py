@@ -6,7 +6,7 @@ Run from the repository root:
     .venv/bin/python benchmarks/cpu_vs_benchmark_app.py --models resnet50 --rounds 5 --duration 20
 
 For each model and precision it measures throughput (A) with the worker's own code (`openvino_engine.prepare`
-and `shared.timing.measure`) and (B) with `benchmark_app` on the very IR file (A) compiled, told to use the
+and `shared.measurement.timing.measure`) and (B) with `benchmark_app` on the very IR file (A) compiled, told to use the
 streams, threads and infer requests that (A)'s compiled model reports. Precision is compared as a user would:
 Speedboard's default job (`auto`) against benchmark_app's default (no `-infer_precision`), and each explicit
 precision against `benchmark_app -infer_precision` of the same; each side's precision is read back and printed.
@@ -40,10 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import openvino as ov  # noqa: E402
 
-from shared.benchmark import BenchSpec  # noqa: E402
-from shared.hardware import ISA_FLAGS, cpu_flags, cpu_hardware, physical_cores  # noqa: E402
-from shared.registry import lookup  # noqa: E402
-from shared.timing import measure  # noqa: E402
+from shared.catalog.registry import lookup  # noqa: E402
+from shared.measurement.hardware import ISA_FLAGS, cpu_flags, cpu_hardware, physical_cores  # noqa: E402
+from shared.measurement.pipeline import BenchSpec  # noqa: E402
+from shared.measurement.timing import measure  # noqa: E402
 from worker_cpu import openvino_engine  # noqa: E402
 
 GOAL = 0.97

@@ -23,8 +23,8 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from shared.benchmark import BenchSpec, run_benchmark  # noqa: E402
-from shared.timing import measure  # noqa: E402
+from shared.measurement.pipeline import BenchSpec, run_benchmark  # noqa: E402
+from shared.measurement.timing import measure  # noqa: E402
 from worker_gpu.torch_engine import TorchRunner, capture_graph, load  # noqa: E402
 
 

@@ -1,1 +1,2 @@
-"""Code shared by the API and the workers. Importing this package loads no ML library."""
+"""Code shared by the API and the workers, in wings by audience (see ARCHITECTURE.md). Importing this package,
+or any wing but `ml`, loads no ML library."""

@@ -60,7 +60,7 @@ def postgres_url() -> Iterator[str]:
         pytest.fail(f"PostgreSQL is not usable at {PG_ADMIN_URL} ({error}); run `make services` or set TEST_DATABASE_URL")
     url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
     yield url
-    from shared.db import engine_for
+    from shared.db.engine import engine_for
 
     engine_for(_psycopg(url)).dispose()
     with admin.connect() as connection:
@@ -81,7 +81,7 @@ class Stack:
 
 
 def _apply(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
-    from shared.celery_app import get_app
+    from shared.jobs.broker import get_app
     from shared.settings import get_settings
 
     for key in ("DATABASE_URL", "BROKER_URL", "SPEEDBOARD_DATABASE_URL", "SPEEDBOARD_BROKER_URL"):
@@ -121,7 +121,7 @@ def stack(request: pytest.FixtureRequest) -> Stack:
 
 @pytest.fixture
 def migrated(stack: Stack) -> Stack:
-    from shared.db import migrate
+    from shared.db.engine import migrate
 
     migrate()
     return stack

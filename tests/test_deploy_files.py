@@ -28,7 +28,7 @@ def test_compose_has_the_four_services_wired_together() -> None:
     pg = services["postgres"]["environment"]
     assert f"{pg['POSTGRES_USER']}:{pg['POSTGRES_PASSWORD']}@postgres:5432/{pg['POSTGRES_DB']}" in env["DATABASE_URL"]
     assert api["command"][:2] == ["uvicorn", "api.main:app"] and "8000:8000" in api["ports"]
-    assert worker["command"] == ["python", "-m", "shared.supervisor", "worker"]
+    assert worker["command"] == ["python", "-m", "shared.commands.supervisor", "worker"]
     assert api["build"]["args"]["EXTRAS"] == "models" and worker["build"]["args"]["EXTRAS"] == "cpu"
     for service in (api, worker):
         assert service["build"]["dockerfile"] == "Dockerfile.cpu"
@@ -44,7 +44,7 @@ def test_dockerfile_copies_what_exists_and_installs_the_extras() -> None:
     extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     assert any(dep.startswith("openvino==") for dep in extras["cpu"])
     cmd = re.search(r"^CMD (.+)$", text, re.M)
-    assert cmd and "shared.supervisor" in cmd.group(1)
+    assert cmd and "shared.commands.supervisor" in cmd.group(1)
 
 
 def test_the_gpu_worker_service_reserves_the_gpu_and_builds_from_dockerfile_gpu() -> None:
@@ -52,7 +52,7 @@ def test_the_gpu_worker_service_reserves_the_gpu_and_builds_from_dockerfile_gpu(
     gpu, cpu = services["worker-gpu"], services["worker-cpu"]
     assert gpu["profiles"] == ["gpu"]  # `docker compose up` still works on machines without a GPU
     assert gpu["build"]["dockerfile"] == "Dockerfile.gpu" and gpu["environment"] == cpu["environment"]
-    assert gpu["command"] == ["python", "-m", "shared.supervisor", "worker", "--backend", "gpu"]
+    assert gpu["command"] == ["python", "-m", "shared.commands.supervisor", "worker", "--backend", "gpu"]
     (device,) = gpu["deploy"]["resources"]["reservations"]["devices"]
     assert device["capabilities"] == ["gpu"] and device["driver"] == "nvidia"
     text = (REPO / "Dockerfile.gpu").read_text()

@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import openvino as ov
 
-from shared.benchmark import BenchmarkError, BenchSpec, PreparedEngine, Report
-from shared.hardware import cpu_hardware, versions
-from shared.model_cache import cache_key, cached
+from shared.measurement.cache import cache_key, cached
+from shared.measurement.hardware import cpu_hardware, versions
+from shared.measurement.pipeline import BenchmarkError, BenchSpec, PreparedEngine, Report
 
 PRECISION_HINTS = {"fp32": "f32", "fp16": "f16", "bf16": "bf16"}
 PRECISIONS_READ_BACK = {"f32": "fp32", "f16": "fp16", "bf16": "bf16"}
@@ -53,7 +53,7 @@ class OpenVinoRunner:
 
 def convert(spec: BenchSpec, folder: Path) -> dict[str, Any]:
     """Export the fused torch model to OpenVINO IR with a static input shape; returns the cache metadata."""
-    from shared.model_prep import prepare  # torch and timm only on a cache miss
+    from shared.ml.prepare import prepare  # torch and timm only on a cache miss
 
     started = time.perf_counter()
     model = prepare(spec.base_model or spec.model, spec.input_size, spec.batch_size, spec.model_kwargs)

@@ -1,14 +1,14 @@
 """Celery entry point of the CPU worker: `celery -A worker_cpu.tasks worker -Q cpu --pool solo`."""
 
-from shared.celery_app import get_app
-from shared.hardware import cpu_hardware
-from shared.worker_agent import install
+from shared.jobs.broker import get_app
+from shared.measurement.hardware import cpu_hardware
+from shared.worker.agent import install
 
 app = get_app()
 agent = install(app, backend="cpu", queue="cpu", describe_hardware=cpu_hardware)
 
 
-@app.task(name="worker_cpu.run_job", bind=True)  # acks late, prefetch 1: set on the app (shared.celery_app)
+@app.task(name="worker_cpu.run_job", bind=True)  # acks late, prefetch 1: set on the app (shared.jobs.broker)
 def run_job(self, job_id: str) -> str:  # type: ignore[no-untyped-def]
-    """Benchmark one job; all the work lives in plain functions (shared.runner)."""
+    """Benchmark one job; all the work lives in plain functions (shared.worker.runner)."""
     return agent.run(job_id, self.request.hostname)

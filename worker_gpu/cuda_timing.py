@@ -58,7 +58,7 @@ class OutOfMemoryExplained:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, _tb: object) -> bool:
         if kind is not None and issubclass(kind, torch.cuda.OutOfMemoryError):
-            from shared.benchmark import BenchmarkError
+            from shared.measurement.pipeline import BenchmarkError
 
             raise BenchmarkError(out_of_memory_message(self.batch_size)) from error
         return False

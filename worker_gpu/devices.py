@@ -11,7 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from shared.hardware import cpu_hardware
+from shared.measurement.hardware import cpu_hardware
 
 CPU_LABEL = "CPU standing in for a GPU (SPEEDBOARD_GPU_DEVICE=cpu)"
 SMI_FIELDS = ("name", "memory.total", "driver_version", "compute_cap", "uuid")

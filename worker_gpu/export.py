@@ -19,10 +19,10 @@ from pathlib import Path
 
 import torch
 
-from shared.benchmark import BenchmarkError
-from shared.fusion import randomize_batchnorms
-from shared.limits import RANGES
-from shared.model_prep import create, fuse
+from shared.jobs.vocabulary import RANGES
+from shared.measurement.pipeline import BenchmarkError
+from shared.ml.fusion import randomize_batchnorms
+from shared.ml.prepare import create, fuse
 from worker_gpu.onnx_check import check
 from worker_gpu.onnx_export import export
 

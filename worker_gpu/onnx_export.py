@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from shared.benchmark import BenchmarkError
+from shared.measurement.pipeline import BenchmarkError
 
 OPSET = 17
 # AutoCast keeps in FP32 the nodes whose outputs exceed DATA_MAX on its reference run and the initializers

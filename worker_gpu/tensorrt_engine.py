@@ -18,9 +18,9 @@ from typing import Any
 
 import torch
 
-from shared.benchmark import BenchmarkError, BenchSpec, PreparedEngine, Report, gpu_precision
-from shared.hardware import versions
-from shared.model_cache import cache_key, cached
+from shared.measurement.cache import cache_key, cached
+from shared.measurement.hardware import versions
+from shared.measurement.pipeline import BenchmarkError, BenchSpec, PreparedEngine, Report, gpu_precision
 from worker_gpu.cuda_timing import OutOfMemoryExplained, out_of_memory_message, run_timed
 from worker_gpu.devices import gpu_hardware
 from worker_gpu.torch_engine import cuda_detail
@@ -202,7 +202,7 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
     root = spec.cache_dir / "tensorrt"
 
     def build(folder: Path) -> dict[str, Any]:
-        from shared.model_prep import prepare as prepare_model
+        from shared.ml.prepare import prepare as prepare_model
         from worker_gpu.onnx_export import export
 
         report("converting", 0.0)

@@ -11,8 +11,8 @@ from typing import Any
 
 import torch
 
-from shared.benchmark import BenchmarkError, BenchSpec, PreparedEngine, Report, gpu_precision
-from shared.hardware import versions
+from shared.measurement.hardware import versions
+from shared.measurement.pipeline import BenchmarkError, BenchSpec, PreparedEngine, Report, gpu_precision
 from worker_gpu.cuda_timing import OutOfMemoryExplained, run_timed
 from worker_gpu.devices import gpu_hardware
 
@@ -54,7 +54,7 @@ def capture_graph(module: torch.nn.Module, batch: torch.Tensor) -> torch.cuda.CU
 
 def load(spec: BenchSpec, device: torch.device) -> tuple[torch.nn.Module, torch.Tensor, Any]:
     """The fused model and a random input on `device`, in the job's precision and channels-last."""
-    from shared.model_prep import prepare as prepare_model
+    from shared.ml.prepare import prepare as prepare_model
 
     prepared = prepare_model(spec.base_model or spec.model, spec.input_size, spec.batch_size, spec.model_kwargs)
     dtype = DTYPES[gpu_precision(spec.precision)]

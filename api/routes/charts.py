@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from api.chart_cache import cached
 from api.chart_data import ChartsPublic, chart_data
 from api.deps import SessionDep
-from shared.models import BackendName, RanPrecision
+from shared.db.tables import BackendName, RanPrecision
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 router = APIRouter(tags=["charts"])

@@ -6,8 +6,8 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
-from shared.celery_app import get_app
-from shared.db import get_engine
+from shared.db.engine import get_engine
+from shared.jobs.broker import get_app
 from shared.settings import EMBEDDED_BROKER, get_settings
 
 router = APIRouter(tags=["health"])

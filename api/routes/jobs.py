@@ -10,10 +10,10 @@ from sqlmodel import Session, col, func, select
 from api.deps import SessionDep
 from api.job_requests import placement, resolve
 from api.schemas import MAX_OFFSET, JobCreate
-from shared.accuracy import AccuracyBook, with_accuracy
-from shared.jobs import cancel_job, get_job, submit_job
-from shared.models import CatalogEntry, Job, JobPublic, JobsPublic, JobStatus, Result, ResultPublic
-from shared.presence import waiting_detail
+from shared.catalog.accuracy import AccuracyBook, with_accuracy
+from shared.db.tables import CatalogEntry, Job, JobPublic, JobsPublic, JobStatus, Result, ResultPublic
+from shared.jobs.lifecycle import cancel_job, get_job, submit_job
+from shared.jobs.presence import waiting_detail
 
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 

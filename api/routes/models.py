@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from api.catalog import correct, filter_models, get_model, list_models, register_variant
 from api.deps import SessionDep
 from api.schemas import MAX_OFFSET, ModelCorrection, VariantCreate
-from shared.models import ModelPublic, ModelsPublic
+from shared.db.tables import ModelPublic, ModelsPublic
 
 router = APIRouter(prefix="/models", tags=["models"])
 

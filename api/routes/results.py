@@ -11,8 +11,8 @@ from sqlmodel import col, func, select
 from api.csv_export import to_csv
 from api.deps import SessionDep
 from api.schemas import MAX_OFFSET
-from shared.accuracy import AccuracyBook, with_accuracy
-from shared.models import BackendName, CatalogEntry, PrecisionName, RanPrecision, Result, ResultPublic, ResultsPublic
+from shared.catalog.accuracy import AccuracyBook, with_accuracy
+from shared.db.tables import BackendName, CatalogEntry, PrecisionName, RanPrecision, Result, ResultPublic, ResultsPublic
 
 router = APIRouter(prefix="/results", tags=["results"])
 

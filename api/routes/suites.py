@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Response
 from api.deps import SessionDep
 from api.schemas import MAX_OFFSET, SuiteCreate
 from api.suites import create_suite, list_suites, suite_progress
-from shared.models import SuitePublic, SuitesPublic
+from shared.db.tables import SuitePublic, SuitesPublic
 
 router = APIRouter(prefix="/suites", tags=["suites"])
 

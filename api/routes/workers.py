@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import SessionDep
-from shared.models import BackendName, WorkerPublic, WorkersPublic
-from shared.presence import live_workers
+from shared.db.tables import BackendName, WorkerPublic, WorkersPublic
+from shared.jobs.presence import live_workers
 
 router = APIRouter(prefix="/workers", tags=["workers"])
 

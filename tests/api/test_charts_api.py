@@ -8,8 +8,8 @@ import re
 from fastapi.testclient import TestClient
 from sqlmodel import col, update
 
-from shared.db import session_scope
-from shared.models import CatalogEntry, Result
+from shared.db.engine import session_scope
+from shared.db.tables import CatalogEntry, Result
 from tests.api.test_results_api import make_result, seed
 
 CPU = "Intel Xeon Processor, 2 cores"

@@ -6,8 +6,8 @@ import pytest
 import redis
 from fastapi.testclient import TestClient
 
-from shared.db import session_scope
-from shared.reaper import reap_once
+from shared.db.engine import session_scope
+from shared.jobs.reaper import reap_once
 from shared.settings import get_settings
 from tests.conftest import Stack
 
@@ -22,7 +22,7 @@ def test_health_reports_database_and_broker(client: TestClient, stack: Stack) ->
 def test_broker_down_job_is_kept_and_published_later(embedded_stack: Stack, redis_url: str,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     from api.main import app
-    from shared.celery_app import get_app
+    from shared.jobs.broker import get_app
 
     monkeypatch.setenv("BROKER_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     get_settings.cache_clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from shared.registry import lookup
+from shared.catalog.registry import lookup
 
 
 def post(client: TestClient, **body: object):  # type: ignore[no-untyped-def]

@@ -7,7 +7,7 @@ import timm
 import torch
 from fastapi.testclient import TestClient
 
-from shared.registry import load_snapshot
+from shared.catalog.registry import load_snapshot
 from tests.api.test_results_api import make_result, seed
 
 LEVIT_768 = {"name": "levit_768_star", "base": "levit_384", "label": "LeViT-768*",

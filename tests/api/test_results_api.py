@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
-from shared.db import session_scope
-from shared.jobs import add_result
+from shared.db.engine import session_scope
+from shared.jobs.lifecycle import add_result
 from tests.conftest import Stack
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)

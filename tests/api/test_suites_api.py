@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi.testclient import TestClient
 from sqlmodel import col, update
 
-from shared.db import session_scope
-from shared.models import Job
-from shared.seed import SEED_MODELS
+from shared.catalog.seed import SEED_MODELS
+from shared.db.engine import session_scope
+from shared.db.tables import Job
 
 
 def test_the_cpu_seed_suite_uses_the_seed_settings(client: TestClient) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi.testclient import TestClient
 
-from shared.db import session_scope
-from shared.models import Worker
-from shared.presence import announce
-from shared.queues import queues_of
+from shared.db.engine import session_scope
+from shared.db.tables import Worker
+from shared.jobs.presence import announce
+from shared.jobs.queues import queues_of
 
 CPU = "Intel Xeon Processor, 2 cores"
 

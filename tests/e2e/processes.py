@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from shared.db import session_scope
-from shared.jobs import get_job
-from shared.models import Job, Result
-from shared.presence import live_workers
-from shared.runner import die_with_parent
-from shared.supervisor import worker_argv
+from shared.commands.supervisor import worker_argv
+from shared.db.engine import session_scope
+from shared.db.tables import Job, Result
+from shared.jobs.lifecycle import get_job
+from shared.jobs.presence import live_workers
+from shared.worker.runner import die_with_parent
 from tests.conftest import REPO, Stack
 
 

@@ -16,8 +16,8 @@ import httpx
 import pytest
 from playwright.sync_api import Page, Request, Route, sync_playwright
 
-from shared.db import migrate, session_scope
-from shared.models import Job
+from shared.db.engine import migrate, session_scope
+from shared.db.tables import Job
 from tests.api.test_results_api import make_result, seed
 from tests.conftest import REPO, Stack
 from tests.e2e.processes import ApiProcess

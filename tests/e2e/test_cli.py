@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.seed import SEED_MODELS
+from shared.catalog.seed import SEED_MODELS
 from tests.conftest import REPO
 from tests.e2e.processes import ApiProcess, free_port
 

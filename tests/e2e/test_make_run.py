@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.runner import die_with_parent
+from shared.worker.runner import die_with_parent
 from tests.conftest import REPO, Stack
 from tests.e2e.processes import alive, free_port, pids_of_tree, wait_until
 
@@ -29,7 +29,7 @@ def celery_pid(supervisor: int) -> int | None:
 def test_supervisor_serves_runs_restarts_and_stops(embedded_stack: Stack, tmp_path: Path) -> None:
     port = free_port()
     log = open(tmp_path / "supervisor.log", "w")
-    process = subprocess.Popen([sys.executable, "-m", "shared.supervisor", "run", "--port", str(port)], cwd=REPO,
+    process = subprocess.Popen([sys.executable, "-m", "shared.commands.supervisor", "run", "--port", str(port)], cwd=REPO,
                                env=embedded_stack.process_env(), stdout=log, stderr=subprocess.STDOUT,
                                preexec_fn=die_with_parent)
     api = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from shared.hardware import cpu_hardware
+from shared.measurement.hardware import cpu_hardware
 from tests.conftest import Stack
 from tests.e2e.processes import WorkerProcess, wait_for_status
 

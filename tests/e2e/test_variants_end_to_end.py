@@ -7,8 +7,8 @@ from collections.abc import Callable
 import pytest
 from fastapi.testclient import TestClient
 
-from shared.db import session_scope
-from shared.models import CatalogEntry
+from shared.db.engine import session_scope
+from shared.db.tables import CatalogEntry
 from tests.conftest import Stack
 from tests.e2e.processes import WorkerProcess, result_rows, wait_for_status
 

@@ -9,10 +9,10 @@ import openvino as ov
 import pytest
 import torch
 
-from shared.benchmark import BenchmarkError, BenchSpec, run_benchmark
-from shared.hardware import cpu_flags
-from shared.model_prep import prepare as prepare_model
-from shared.runner import overall_progress
+from shared.measurement.hardware import cpu_flags
+from shared.measurement.pipeline import BenchmarkError, BenchSpec, run_benchmark
+from shared.ml.prepare import prepare as prepare_model
+from shared.worker.runner import overall_progress
 from worker_cpu import openvino_engine
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from shared.commands.supervisor import gpu_workers
 from shared.settings import get_settings
-from shared.supervisor import gpu_workers
 from worker_gpu.devices import CPU_LABEL, gpu_hardware
 
 FAKE_NVIDIA_SMI = """#!/bin/sh

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from shared.benchmark import BenchmarkError, BenchSpec, run_benchmark
-from shared.model_cache import cached
+from shared.measurement.cache import cached
+from shared.measurement.pipeline import BenchmarkError, BenchSpec, run_benchmark
 from tests.conftest import REPO
 from worker_gpu.cuda_timing import OutOfMemoryExplained
 from worker_gpu.devices import CPU_LABEL
@@ -168,7 +168,7 @@ class Refuse(importlib.abc.MetaPathFinder):
 sys.meta_path.insert(0, Refuse())
 import os; os.environ["SPEEDBOARD_GPU_DEVICE"] = "cpu"
 from pathlib import Path
-from shared.benchmark import BenchSpec, run_benchmark
+from shared.measurement.pipeline import BenchSpec, run_benchmark
 import worker_gpu.tensorrt_engine, worker_gpu.torch_engine, worker_gpu.cuda_timing
 spec = BenchSpec(model="test_resnet", pretrained_tag=None, backend="gpu", engine="torch", precision="fp32",
                  batch_size=2, streams=1, input_size=160, duration_s=1.0, cache_dir=Path("/nonexistent"), device="cpu")

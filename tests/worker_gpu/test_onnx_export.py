@@ -15,7 +15,7 @@ import timm
 import torch
 from onnx import numpy_helper
 
-from shared.fusion import fuse_batchnorm, randomize_batchnorms
+from shared.ml.fusion import fuse_batchnorm, randomize_batchnorms
 from tests.conftest import REPO
 from worker_gpu.onnx_check import MIN_WEIGHT_SHARE, TOLERANCE, check, precision_shares
 from worker_gpu.onnx_export import export
@@ -126,7 +126,7 @@ def test_bad_arguments_are_errors_not_tracebacks(tmp_path: Path, capsys: pytest.
 
 
 def test_a_model_is_built_with_the_same_weights_every_time_so_export_writes_the_engines_graph() -> None:
-    from shared.model_prep import create
+    from shared.ml.prepare import create
 
     state = torch.random.get_rng_state()
     first, second = create("test_vit", 160).state_dict(), create("test_vit", 160).state_dict()

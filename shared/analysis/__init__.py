@@ -1,0 +1,1 @@
+"""Pure functions over results: the Pareto frontier and the insights written from it."""

@@ -1,0 +1,179 @@
+"""Plain-English findings from a speed-accuracy chart, in the manner of a published benchmark's conclusions.
+
+Every name and number comes from the points given; nothing about particular models is written in here.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from shared.analysis.frontier import Point, dominated_by, pareto_frontier
+
+MAX_PER_BAND = 3  # frontier models named per accuracy band
+MAX_LISTED = 5  # dominated models, and models slower than the reference, named per kind
+MAX_NAMED_OFF_FRONTIER = 3  # models named for a family with none on the frontier
+
+
+def write_insights(points: Sequence[Point], reference: str = "resnet50", levels: Sequence[float] | None = None) -> list[str]:
+    """Sentences about `points`: the best models per accuracy band, the dominated models, the price of accuracy
+    against `reference`, and which families make the frontier.
+
+    `levels` are the top-1 values that split the bands; None means one level, the frontier's median top-1 rounded
+    to the nearest 0.5 (none when that leaves a band empty). No points give []; one point gives one sentence
+    saying there is nothing to compare.
+    """
+    if not points:
+        return []
+    if len(points) == 1:
+        return [f"Only one model has a known accuracy, {_describe(points[0])}, so there is nothing to compare it with."]
+    frontier = pareto_frontier(points)
+    return [
+        *_bands(frontier, levels),
+        *_dominated(points, frontier),
+        *_against_reference(points, reference),
+        *_families(points, frontier),
+    ]
+
+
+def _bands(frontier: list[Point], levels: Sequence[float] | None) -> list[str]:
+    if len(frontier) == 1:
+        only = _describe(frontier[0])
+        return [f"{only} is the most efficient model at every accuracy: it is both the fastest and the most accurate."]
+    if levels is None:
+        middle = _nearest_half(statistics.median(p.top1 for p in frontier))
+        # A split that leaves one side empty says nothing: then the frontier is described as one band.
+        levels = [middle] if min(p.top1 for p in frontier) < middle <= max(p.top1 for p in frontier) else []
+    edges = [-math.inf, *sorted(set(levels)), math.inf]
+    sentences = []
+    for low, high in zip(edges, edges[1:], strict=False):
+        inside = sorted((p for p in frontier if low <= p.top1 < high), key=lambda p: -p.top1)
+        if not inside:
+            continue
+        if low == -math.inf and high == math.inf:
+            where = "Across all accuracies"
+        elif low == -math.inf:
+            where = f"Below {_level(high)} top-1"
+        elif high == math.inf:
+            where = f"At {_level(low)} top-1 and above"
+        else:
+            where = f"From {_level(low)} to {_level(high)} top-1"
+        named = _unique_labels(inside)
+        shown = [_describe(p) for p in named[:MAX_PER_BAND]]
+        what = f"the most efficient model is {shown[0]}" if len(shown) == 1 else f"the most efficient models are {_join(shown)}"
+        more = f" ({len(named) - MAX_PER_BAND} more on the frontier)" if len(named) > MAX_PER_BAND else ""
+        sentences.append(f"{where}, {what}{more}.")
+    return sentences
+
+
+def _dominated(points: Sequence[Point], frontier: list[Point]) -> list[str]:
+    beaten = []
+    for p in points:
+        q = dominated_by(p, frontier)
+        if q is not None:
+            beaten.append((q.throughput / p.throughput, q.top1 - p.top1, p, q))
+    if not beaten:
+        return [f"All {len(points)} models are on the frontier: none is both slower and less accurate than another."]
+    beaten.sort(key=lambda b: (-b[0], -b[1], b[2].label))  # worst first: the largest speed-up left on the table
+    sentences = []
+    for ratio, gain, p, q in beaten[:MAX_LISTED]:
+        rival = q.label if q.label != p.label else f"another {q.label} result"
+        speed = "as fast" if ratio == 1 else f"{_times(ratio)} faster"
+        accuracy = "at the same top-1" if gain == 0 else f"with {_signed(gain)} top-1"
+        sentences.append(f"{p.label} is dominated: {rival} is {speed} {accuracy}.")
+    if len(beaten) > MAX_LISTED:
+        rest = len(beaten) - MAX_LISTED
+        sentences.append(f"{rest} more model{'s are' if rest > 1 else ' is'} dominated too.")
+    return sentences
+
+
+def _against_reference(points: Sequence[Point], reference: str) -> list[str]:
+    ref = _find_reference(points, reference)
+    if ref is None:
+        return []
+    slower = sorted((p for p in points if p.throughput < ref.throughput and p.label != ref.label), key=lambda p: p.throughput)
+    sentences = []
+    # Slowest first, so the steepest price paid for accuracy leads.
+    for p in [p for p in slower if p.top1 > ref.top1][:MAX_LISTED]:
+        gain = _signed(p.top1 - ref.top1)
+        sentences.append(f"{p.label} is {_times(ref.throughput / p.throughput)} slower than {ref.label} for {gain} top-1.")
+    for p in [p for p in slower if p.top1 <= ref.top1][:MAX_LISTED]:
+        loss = "at the same top-1" if p.top1 == ref.top1 else f"and {_pct(ref.top1 - p.top1)} less accurate"
+        sentences.append(f"{p.label} is {_times(ref.throughput / p.throughput)} slower than {ref.label} {loss}.")
+    return sentences
+
+
+def _find_reference(points: Sequence[Point], reference: str) -> Point | None:
+    """The point labelled exactly `reference`, else one whose label before the first "." is; the most accurate
+    (then fastest) of several, since tags of one architecture differ mostly in their weights."""
+    exact = [p for p in points if p.label == reference]
+    candidates = exact or [p for p in points if p.label.split(".", 1)[0] == reference]
+    return max(candidates, key=lambda p: (p.top1, p.throughput), default=None)
+
+
+def _families(points: Sequence[Point], frontier: list[Point]) -> list[str]:
+    sentences = []
+    held = Counter(p.family for p in frontier if p.family is not None)
+    if held:
+        most = max(held.values())
+        leaders = sorted(f for f, n in held.items() if n == most)
+        if most == len(frontier):
+            sentences.append(f"Every frontier point is a {leaders[0]} model.")
+        elif len(leaders) == 1:
+            sentences.append(f"{leaders[0]} models hold {most} of the {len(frontier)} frontier points.")
+        else:
+            sentences.append(f"{_join(leaders)} models each hold {most} of the {len(frontier)} frontier points.")
+    on_frontier = {p.key for p in frontier}
+    present = Counter(p.family for p in points if p.family is not None)
+    for family, count in sorted(present.items(), key=lambda fc: (-fc[1], fc[0])):
+        if count < 2 or family in held:
+            continue
+        off = [p for p in points if p.family == family and p.key not in on_frontier]
+        named = _unique_labels(sorted(off, key=lambda p: -p.top1))
+        shown = [p.label for p in named[:MAX_NAMED_OFF_FRONTIER]]
+        listing = ", ".join(shown) + (f" and {len(named) - len(shown)} more" if len(named) > len(shown) else "")
+        sentences.append(f"No {family} model is on the frontier ({listing}).")
+    return sentences
+
+
+def _unique_labels(points: Iterable[Point]) -> list[Point]:
+    """Each label once, in the order given; repeated runs of one model would otherwise be named twice."""
+    seen: dict[str, Point] = {}
+    for p in points:
+        seen.setdefault(p.label, p)
+    return list(seen.values())
+
+
+def _nearest_half(value: float) -> float:
+    return math.floor(value * 2 + 0.5) / 2  # half up, not Python's round-half-even
+
+
+def _describe(p: Point) -> str:
+    return f"{p.label} ({_pct(p.top1)}, {_speed(p.throughput)})"
+
+
+def _speed(images_per_s: float) -> str:
+    return f"{images_per_s:,.0f} img/s" if round(images_per_s, 1) >= 100 else f"{images_per_s:.1f} img/s"
+
+
+def _times(ratio: float) -> str:
+    text = f"{ratio:.1f}×"
+    return f"{ratio:.2f}×" if text == "1.0×" else text  # "1.0× faster" would read as no difference at all
+
+
+def _pct(value: float) -> str:
+    return f"{value:.2f}%" if 0 < abs(value) < 0.05 else f"{value:.1f}%"  # a real difference never shows as 0.0%
+
+
+def _signed(diff: float) -> str:
+    return ("+" if diff > 0 else "-") + _pct(abs(diff))
+
+
+def _level(value: float) -> str:
+    return f"{value:.1f}%" if round(value, 1) == value else f"{value:.2f}%"
+
+
+def _join(items: Sequence[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]

@@ -1,0 +1,1 @@
+"""Entry points: the `speedboard` command and the supervisor behind `make run` and `make worker`."""

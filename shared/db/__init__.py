@@ -1,0 +1,1 @@
+"""The database: engine and sessions, the tables, and the migrations. Imports no other wing (settings only)."""

@@ -1,0 +1,1 @@
+"""Alembic migrations (run by shared.db.engine.migrate) and what several of them share."""

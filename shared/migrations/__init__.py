@@ -1,1 +1,0 @@
-"""Alembic migrations (run by shared.db.migrate) and what several of them share."""

@@ -1,0 +1,89 @@
+"""What every Celery worker does besides running tasks: migrate, announce itself, heartbeat, reap."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from functools import cached_property
+from typing import Any
+
+from celery import Celery, signals
+
+from shared.db.engine import migrate, session_scope
+from shared.db.tables import Worker
+from shared.jobs.presence import announce, depart
+from shared.jobs.queues import queues_of
+from shared.jobs.reaper import start_reaper
+from shared.measurement.hardware import host
+from shared.settings import get_settings
+from shared.worker import runner
+
+log = logging.getLogger("speedboard.worker")
+
+
+class Agent:
+    def __init__(self, backend: str, queue: str, describe_hardware: Callable[[], tuple[str, Any]]) -> None:
+        self.backend, self.queue, self.describe_hardware = backend, queue, describe_hardware
+        self.name = ""
+        self.job_id: str | None = None
+        self.stop = threading.Event()
+
+    @cached_property
+    def hardware(self) -> str:
+        """The machine does not change under a running worker: described once, not at every heartbeat."""
+        return str(self.describe_hardware()[0])
+
+    def beat(self) -> None:
+        worker = Worker(
+            name=self.name, backend=self.backend, queue=self.queue, hardware=self.hardware, host=host(),
+            state="busy" if self.job_id else "idle", job_id=self.job_id,
+            queues=queues_of(self.backend, self.name, self.hardware),
+        )
+        with session_scope() as session:
+            announce(session, worker)
+
+    def on_setup(self, sender: str = "", instance: Any = None, **_: Any) -> None:
+        """Before consuming: also take jobs sent to this worker by name and to its hardware."""
+        self.name = sender
+        for queue in queues_of(self.backend, self.name, self.hardware)[1:]:
+            instance.app.amqp.queues.select_add(queue)
+
+    def on_ready(self, sender: Any = None, **_: Any) -> None:
+        self.name = sender.hostname
+        migrate()
+        self.beat()
+        threading.Thread(target=self._beat_loop, name="speedboard-presence", daemon=True).start()
+        start_reaper(self.stop)
+        log.info("worker %s ready on queue %s", self.name, self.queue)
+
+    def on_shutdown(self, **_: Any) -> None:
+        self.stop.set()
+        if self.name:
+            with session_scope() as session:
+                depart(session, self.name)
+
+    def _beat_loop(self) -> None:
+        while not self.stop.wait(get_settings().heartbeat_s):
+            try:
+                self.beat()
+            except Exception:  # noqa: BLE001  (database briefly away; the next beat will do)
+                log.exception("presence heartbeat failed")
+
+    def run(self, job_id: str, worker: str) -> str:
+        self.job_id = job_id
+        self.beat()
+        try:
+            return runner.run_job(job_id, worker)
+        finally:
+            self.job_id = None
+            self.beat()
+
+
+def install(app: Celery, backend: str, queue: str, describe_hardware: Callable[[], tuple[str, Any]]) -> Agent:
+    agent = Agent(backend, queue, describe_hardware)
+    signals.celeryd_after_setup.connect(agent.on_setup, weak=False)
+    signals.worker_ready.connect(agent.on_ready, weak=False)
+    signals.worker_shutdown.connect(agent.on_shutdown, weak=False)
+    signals.worker_shutting_down.connect(lambda **_: runner.shutting_down.set(), weak=False)
+    return agent

@@ -1,0 +1,197 @@
+"""The worker's side of a job: claim it, run the benchmark process, keep the lease, record the outcome."""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from queue import Empty, Queue
+from typing import Any
+
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from shared.db.engine import session_scope
+from shared.db.tables import Job
+from shared.jobs.lifecycle import attempt_lost, claim_job, finish, finish_succeeded, get_job, heartbeat, release_job
+from shared.measurement.hardware import physical_cores
+from shared.measurement.pipeline import BenchSpec
+from shared.measurement.process import spec_to_json
+from shared.settings import get_settings
+from shared.worker.host_lock import host_lock
+
+log = logging.getLogger("speedboard.runner")
+
+CANCEL_GRACE_S = 5.0
+# Set when the worker is asked to stop (Ctrl-C, SIGTERM): the running job goes back to the queue at once.
+shutting_down = threading.Event()
+# Where each stage sits in the job's overall progress (0-1).
+STAGE_SPAN = {"preparing": (0.0, 0.05), "converting": (0.05, 0.2), "building engine": (0.2, 0.3),
+              "warming up": (0.3, 0.4), "measuring": (0.4, 1.0)}
+
+
+@dataclass
+class Outcome:
+    kind: str  # result | failed | cancelled | lost | released | taken
+    payload: Any = None
+
+
+def run_job(job_id: str, worker: str) -> str:
+    """Run one job to its end; returns the job's status afterwards ("skipped" when another holds it)."""
+    with session_scope() as session:
+        job = claim_job(session, job_id, worker)
+        if job is None:
+            log.info("job %s is not claimable (duplicate delivery or already taken)", job_id)
+            return "skipped"
+        try:
+            return record(session, job, worker, _run_with_host_lock(session, job, worker))
+        except Exception as error:
+            # A bug of ours must still end the job with a reason rather than leave it to the reaper.
+            log.exception("job %s failed inside the worker", job_id)
+            session.rollback()
+            return finish(session, job_id, worker, "failed", detail="failed",
+                          error=f"internal error in the worker ({type(error).__name__}: {error}); please report it")
+
+
+def _run_with_host_lock(session: Session, job: Job, worker: str) -> Outcome:
+    def still_wanted() -> bool:
+        status = heartbeat(session, job.id, worker, detail="waiting for another benchmark on this machine to finish")
+        return status == "running"
+
+    with host_lock(get_settings().host_lock_path, still_wanted) as acquired:
+        if not acquired:
+            return Outcome("cancelled")
+        return run_benchmark_process(session, job, worker)
+
+
+def bench_spec(job: Job) -> BenchSpec:
+    return BenchSpec(
+        model=job.model, pretrained_tag=job.pretrained_tag, backend=job.backend, engine=job.engine,
+        precision=job.precision, batch_size=job.batch_size, streams=job.streams or physical_cores(),
+        input_size=job.input_size, duration_s=job.duration_s, cache_dir=get_settings().cache_dir,
+        base_model=job.base_model, model_kwargs=job.model_kwargs, cuda_graphs=job.cuda_graphs,
+        device=get_settings().gpu_device if job.backend == "gpu" else "",
+        build_limit_s=get_settings().engine_build_limit_s,
+    )
+
+
+_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)  # loaded here: nothing may be loaded between fork and exec
+
+
+def die_with_parent() -> None:
+    # If the worker itself is killed, its benchmark must not run on and skew the retry's timings.
+    _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def _read_events(stream: Any, events: Queue[list[Any] | None]) -> None:
+    for line in stream:
+        try:
+            events.put(json.loads(line))
+        except json.JSONDecodeError:
+            log.warning("benchmark process printed %r", line[:200])
+    events.put(None)
+
+
+def run_benchmark_process(session: Session, job: Job, worker: str) -> Outcome:
+    """Run the benchmark process, relaying progress and honouring cancellation and the time limit.
+
+    The process never outlives this call, whatever happens here: an orphan would skew the next job's timing.
+    """
+    # A session of its own: Ctrl-C on the terminal reaches the worker, which hands the job back and stops
+    # this process itself, instead of killing the measurement and spending one of the job's attempts.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.measurement.process"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent,
+        cwd=os.getcwd(), start_new_session=True,
+    )
+    try:
+        return _watch(session, job, worker, process)
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+
+def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[str]) -> Outcome:
+    settings = get_settings()
+    assert process.stdin is not None and process.stdout is not None
+    process.stdin.write(spec_to_json(bench_spec(job)))
+    process.stdin.close()
+    events: Queue[list[Any] | None] = Queue()
+    threading.Thread(target=_read_events, args=(process.stdout, events), daemon=True).start()
+
+    deadline = time.monotonic() + settings.job_time_limit_s
+    stage, fraction, asked_to_stop = "preparing", 0.0, None
+    status: str | None = "running"
+    while True:
+        if shutting_down.is_set():
+            process.terminate()
+            return Outcome("released", "the worker running it was shut down")
+        try:
+            event = events.get(timeout=1.0)
+        except Empty:
+            event = []
+        if event is None:  # stdout closed: the process ended without saying how
+            process.wait()
+            return Outcome("lost", describe_exit(process.returncode))
+        if event and event[0] == "progress":
+            stage, fraction = event[1], event[2]
+        elif event:
+            return Outcome(event[0], event[1] if len(event) > 1 else None)
+        try:
+            status = heartbeat(session, job.id, worker, stage=stage, progress=overall_progress(stage, fraction),
+                               detail=f"{stage} on {worker}" if status != "cancelling" else "cancelling")
+        except OperationalError as error:  # database briefly away: the lease outlasts short outages
+            session.rollback()
+            log.warning("heartbeat for job %s failed: %s", job.id, str(error).splitlines()[0])
+        now = time.monotonic()
+        if status is None:
+            return Outcome("taken")  # the reaper gave the job to another worker: our run no longer counts
+        if status == "cancelling" and asked_to_stop is None:
+            process.terminate()
+            asked_to_stop = now
+        elif asked_to_stop is not None and now - asked_to_stop > CANCEL_GRACE_S:
+            return Outcome("cancelled")
+        elif now > deadline:
+            return Outcome("failed", f"exceeded the job time limit of {_duration(settings.job_time_limit_s)} "
+                                     "(SPEEDBOARD_JOB_TIME_LIMIT_S); use a shorter duration_s or a smaller model")
+
+
+def overall_progress(stage: str, fraction: float) -> float:
+    low, high = STAGE_SPAN.get(stage, (0.0, 0.0))
+    return round(low + (high - low) * max(0.0, min(1.0, fraction)), 3)
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
+
+
+def describe_exit(returncode: int) -> str:
+    if returncode < 0:
+        name = signal.Signals(-returncode).name
+        likely = " (likely out of memory)" if name == "SIGKILL" else ""
+        return f"the benchmark process was killed by {name}{likely}"
+    return f"the benchmark process exited with code {returncode} before reporting a result"
+
+
+def record(session: Session, job: Job, worker: str, outcome: Outcome) -> str:
+    if outcome.kind == "result":
+        return finish_succeeded(session, job.id, worker, outcome.payload)
+    if outcome.kind == "failed":
+        return finish(session, job.id, worker, "failed", error=outcome.payload, detail="failed")
+    if outcome.kind == "cancelled":
+        return finish(session, job.id, worker, "cancelled", detail="cancelled while running")
+    if outcome.kind == "released":
+        return release_job(session, job.id, worker, outcome.payload)
+    if outcome.kind == "lost":
+        log.warning("job %s: %s", job.id, outcome.payload)
+        current = get_job(session, job.id)
+        return attempt_lost(session, current, outcome.payload, expected_status=current.status)
+    return get_job(session, job.id).status

@@ -1,0 +1,107 @@
+"""Migrations and connection settings on both databases."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel
+
+from shared.db.engine import MIGRATIONS, get_engine, migrate
+from shared.settings import Settings
+from tests.conftest import Stack
+
+
+def test_migrations_build_exactly_the_models(migrated: Stack) -> None:
+    migrate()  # a second run is a no-op
+    with get_engine().connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == [], f"models and migrations differ; add a migration: {diff}"
+    indexes = {i["name"] for i in inspect(get_engine()).get_indexes("result")}
+    assert {"ix_result_backend_created", "ix_result_model", "ix_result_hardware"} <= indexes
+
+
+def test_sqlite_runs_in_wal_mode_with_a_busy_timeout(embedded_stack: Stack) -> None:
+    migrate()
+    with get_engine().connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert connection.execute(text("PRAGMA busy_timeout")).scalar() == 30000
+
+
+def test_plain_postgresql_urls_use_psycopg() -> None:
+    assert Settings(DATABASE_URL="postgresql://u@h/db").db_url == "postgresql+psycopg://u@h/db"
+    assert Settings(DATABASE_URL="postgresql+psycopg://u@h/db").db_url == "postgresql+psycopg://u@h/db"
+    assert Settings(data_dir=Path("/srv/sb")).db_url == "sqlite:////srv/sb/speedboard.db"
+
+
+def test_results_stored_before_0002_become_runs_of_their_configurations(stack: Stack) -> None:
+    migrate(revision="0001")
+    columns = ("job_id, model, pretrained_tag, backend, engine, throughput, latency_ms, stable, windows, iterations, "
+               "duration_s, batch_size, streams, precision, precision_used, input_size, params_m, gflops, prepare_s, "
+               "cache_hit, hardware, hardware_detail, host, versions, created_at")
+    insert = text(f"INSERT INTO result ({columns}) VALUES (:job, :model, 'a1_in1k', 'cpu', 'openvino', 1.0, '{{}}', true, "
+                  f"'[]', 1, 1.0, :batch, 2, 'fp16', 'fp16', 224, 1.0, 1.0, 0.1, false, 'x', '{{}}', 'h', '{{}}', :at)")
+    with get_engine().begin() as connection:
+        for n, (model, batch) in enumerate([("resnet50", 1), ("resnet50", 1), ("resnet50", 8), ("levit_256", 1)]):
+            connection.execute(insert, {"job": f"j{n}", "model": model, "batch": batch, "at": f"2026-01-0{n + 1} 00:00:00"})
+    migrate()
+    with get_engine().connect() as connection:
+        rows = connection.execute(text("SELECT job_id, config_key, latest, runs FROM result ORDER BY id")).all()
+    keys = [row.config_key for row in rows]
+    assert keys[0] == keys[1] and len(set(keys)) == 3
+    from shared.jobs.lifecycle import config_key  # a new run after the upgrade continues the same configuration
+
+    assert keys[0] == config_key({"model": "resnet50", "pretrained_tag": "a1_in1k", "backend": "cpu", "engine": "openvino",
+                                  "hardware": "x", "precision_used": "fp16", "batch_size": 1, "input_size": 224,
+                                  "streams": 2})
+    assert [(row.job_id, bool(row.latest), row.runs) for row in rows] == [
+        ("j0", False, 1), ("j1", True, 2), ("j2", True, 1), ("j3", True, 1)]
+
+
+def test_0004_keys_results_on_the_precision_that_ran(stack: Stack) -> None:
+    migrate(revision="0003")
+    columns = ("job_id, model, pretrained_tag, backend, engine, throughput, latency_ms, stable, windows, iterations, "
+               "duration_s, batch_size, streams, precision, precision_used, input_size, params_m, gflops, prepare_s, "
+               "cache_hit, hardware, hardware_detail, host, versions, created_at, config_key, latest, runs")
+    insert = text(f"INSERT INTO result ({columns}) VALUES (:job, 'resnet50', 'a1_in1k', 'cpu', 'openvino', 1.0, '{{}}', "
+                  "true, '[]', 1, 1.0, 1, 2, :asked, :used, 224, 1.0, 1.0, 0.1, false, 'x', '{}', 'h', '{}', :at, :key, "
+                  "true, 1)")
+    runs = [("j0", "bf16", "bf16"), ("j1", "auto", "bf16"), ("j2", "fp16", "fp32"), ("j3", "fp32", "fp32"),
+            ("j4", "auto", "fp32")]
+    with get_engine().begin() as connection:
+        for n, (job, asked, used) in enumerate(runs):  # as 0002 keyed them: one configuration per precision asked
+            connection.execute(insert, {"job": job, "asked": asked, "used": used, "at": f"2026-01-0{n + 1} 00:00:00",
+                                        "key": f"asked-{asked}"})
+    migrate()
+
+    def stored() -> list[tuple[str, str, bool, int]]:
+        with get_engine().connect() as connection:
+            rows = connection.execute(text("SELECT job_id, config_key, latest, runs FROM result ORDER BY id")).all()
+        return [(row.job_id, row.config_key, bool(row.latest), row.runs) for row in rows]
+
+    from shared.jobs.lifecycle import config_key
+
+    def key(used: str) -> str:
+        return config_key({"model": "resnet50", "pretrained_tag": "a1_in1k", "backend": "cpu", "engine": "openvino",
+                           "hardware": "x", "precision_used": used, "batch_size": 1, "input_size": 224, "streams": 2})
+
+    assert stored() == [("j0", key("bf16"), False, 1), ("j1", key("bf16"), True, 2), ("j2", key("fp32"), False, 1),
+                        ("j3", key("fp32"), False, 2), ("j4", key("fp32"), True, 3)]
+    downgrade_to("0003")  # and back: one configuration per precision asked again
+    after_downgrade = stored()
+    assert len({row[1] for row in after_downgrade}) == 4
+    assert [(job, latest, n) for job, _, latest, n in after_downgrade] == [
+        ("j0", True, 1), ("j1", False, 1), ("j2", True, 1), ("j3", True, 1), ("j4", True, 2)]
+
+
+def downgrade_to(revision: str) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with get_engine().begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, revision)
