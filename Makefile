@@ -34,6 +34,7 @@ services: $(STAMP)
 	@PY=$(PY) bash scripts/ensure_services.sh
 
 test: $(STAMP) services
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest
 
 benchmark: $(STAMP)

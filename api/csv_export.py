@@ -7,7 +7,7 @@ import io
 import json
 from collections.abc import Iterable
 
-from shared.db.tables import ResultPublic
+from api.schemas import ResultPublic
 
 LATENCY_KEYS = ("mean", "stdev", "p50", "p90", "p95", "p99")
 NESTED = ("latency_ms", "windows", "hardware_detail", "versions")

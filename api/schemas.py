@@ -1,16 +1,29 @@
-"""Request bodies the API accepts."""
+"""Request bodies the API accepts and the public shapes it answers with, named by role."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlmodel import SQLModel
 
-from shared.db.tables import BackendName, PrecisionName
-from shared.jobs.vocabulary import RANGES
+from shared.catalog.accuracy import Accuracy
+from shared.db.tables import JobSpec, ResultBase
+from shared.jobs.vocabulary import (
+    DEFAULT_DURATION_S,
+    DEFAULT_PRECISION,
+    ENGINES,
+    RANGES,
+    BackendName,
+    EngineName,
+    FamilyName,
+    JobStatus,
+    PrecisionName,
+    engines_of,
+)
 
 MAX_OFFSET = 1_000_000_000  # paging past any real table; larger numbers would overflow the database's integers
-
 
 
 def _ranged(name: str, default: float | None, description: str) -> Any:
@@ -26,16 +39,17 @@ class JobCreate(BaseModel):
     model: str = Field(description="timm architecture, optionally with a pretrained tag: resnet50 or resnet50.tv_in1k",
                        min_length=1, max_length=200, examples=["resnet50"])
     backend: BackendName
-    engine: Literal["openvino", "tensorrt", "torch"] | None = Field(
-        default=None, description="openvino (cpu, default), tensorrt (gpu, default) or torch (gpu)")
+    engine: EngineName | None = Field(
+        default=None, description="; ".join(f"{e.name} ({e.backend}): {e.description}" for e in ENGINES.values()))
     precision: PrecisionName = Field(
-        default="auto", description="auto (default): the engine's own choice, the CPU plugin's native precision "
+        default=DEFAULT_PRECISION, description="auto (default): the engine's own choice, the CPU plugin's native precision "
         "(bf16 with AMX or AVX512-BF16, else fp32) or fp16 on the GPU; fp32, fp16 or bf16 force one. A result's "
         "precision_used says what ran")
     batch_size: int | None = _ranged("batch_size", None, "default 1 on cpu, 256 on gpu")
-    streams: int | None = _ranged("streams", None, "default: the worker's physical cores")
+    streams: int | None = _ranged("streams", None, "cpu only; default: the worker's physical cores "
+                                  f"(engines {', '.join(engines_of('gpu'))} run one stream)")
     input_size: int | None = _ranged("input_size", None, "default: the model's own size")
-    duration_s: float = _ranged("duration_s", 10.0, "seconds of measuring, after a 2 s warm-up")
+    duration_s: float = _ranged("duration_s", DEFAULT_DURATION_S, "seconds of measuring, after a 2 s warm-up")
     cuda_graphs: bool = Field(default=False, description="engine torch only: replay each batch as a CUDA graph")
     worker: str | None = Field(default=None, min_length=1, max_length=200,
                                description="run only on this worker (a name from GET /workers)")
@@ -50,7 +64,7 @@ class ModelCorrection(BaseModel):
 
     top1: float = Field(ge=0, le=100, description="ImageNet-1k top-1, %")
     top5: float | None = Field(default=None, ge=0, le=100)
-    img_size: int | None = Field(default=None, ge=32, le=1024, description="the input size the figure was measured at")
+    img_size: int | None = _ranged("input_size", None, "the input size the figure was measured at")
     source: str = Field(min_length=1, max_length=500, description="where the figure comes from: a paper, a URL, your own eval")
 
 
@@ -64,7 +78,7 @@ class VariantCreate(BaseModel):
     base: str = Field(min_length=1, max_length=200, description="the timm architecture it is built from", examples=["levit_384"])
     kwargs: dict[str, Any] = Field(description="numeric and shape constructor arguments: widths, depths, heads, ratios, sizes")
     label: str | None = Field(default=None, max_length=100, description="display name, e.g. LeViT-768*")
-    family: Literal["CNN", "transformer", "mobile", "MLP", "hybrid"] | None = None
+    family: FamilyName | None = None
     top1: float | None = Field(default=None, ge=0, le=100)
     top5: float | None = Field(default=None, ge=0, le=100)
     source: str | None = Field(default=None, max_length=500)
@@ -77,6 +91,113 @@ class SuiteCreate(BaseModel):
 
     name: Literal["seed"] = Field(default="seed", description="seed: the seed study's models and settings")
     backend: BackendName
-    duration_s: float = _ranged("duration_s", 10.0, "seconds of measuring per model")
+    duration_s: float = _ranged("duration_s", DEFAULT_DURATION_S, "seconds of measuring per model")
     worker: str | None = Field(default=None, min_length=1, max_length=200, description="run every job on this worker")
     hardware: str | None = Field(default=None, min_length=1, max_length=200, description="run every job on this hardware")
+
+
+# --- what the API answers -----------------------------------------------------------------------------------------
+
+
+class TagFigures(SQLModel):
+    tag: str
+    img_size: int | None
+    figures: list[dict[str, Any]]
+    correction: dict[str, Any] | None = None
+
+
+class ModelPublic(Accuracy):
+    """A model Speedboard can benchmark: a timm architecture or a custom variant, with the accuracy that applies."""
+
+    name: str
+    kind: Literal["timm", "variant"]
+    label: str | None
+    curated: bool
+    seed: bool
+    default_tag: str | None
+    tag_names: list[str]
+    input_size: int
+    params_m: float | None
+    corrected: bool
+    base: str | None = None
+    kwargs: dict[str, Any] | None = None
+    tags: list[TagFigures] | None = None
+
+
+class ModelsPublic(SQLModel):
+    items: list[ModelPublic]
+    total: int
+
+
+class ResultPublic(ResultBase, Accuracy):
+    id: int
+    job_id: str
+    created_at: datetime
+    runs: int
+    latest: bool
+    suite_id: str | None
+
+
+class JobPublic(JobSpec):
+    id: str
+    suite_id: str | None
+    target_worker: str | None
+    target_hardware: str | None
+    status: JobStatus
+    stage: str | None
+    progress: float
+    attempts: int
+    detail: str | None
+    error: str | None
+    worker: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+    result: ResultPublic | None = None
+
+
+class JobsPublic(SQLModel):
+    items: list[JobPublic]
+    total: int
+
+
+class ResultsPublic(SQLModel):
+    items: list[ResultPublic]
+    total: int
+
+
+class SuitePublic(SQLModel):
+    id: str
+    name: str
+    backend: str
+    created_at: datetime
+    total: int
+    counts: dict[str, int]
+    finished: int
+    done: bool
+    progress: float
+    chart_url: str
+    jobs: list[dict[str, Any]]
+
+
+class SuitesPublic(SQLModel):
+    items: list[SuitePublic]
+    total: int
+
+
+class WorkerPublic(SQLModel):
+    name: str
+    backend: str
+    hardware: str
+    host: str
+    state: str
+    job_id: str | None
+    queues: list[str]
+    started_at: datetime
+    last_heartbeat: datetime
+
+
+class WorkersPublic(SQLModel):
+    items: list[WorkerPublic]
+    total: int

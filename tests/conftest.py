@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -125,3 +126,12 @@ def migrated(stack: Stack) -> Stack:
 
     migrate()
     return stack
+
+
+@pytest.fixture
+def client(stack: Stack) -> Iterator[TestClient]:
+    """The API in this process (FastAPI's TestClient), over the test's stack."""
+    from api.main import app
+
+    with TestClient(app) as test_client:
+        yield test_client

@@ -72,12 +72,7 @@ def weights_format(precision: str) -> str:
 
 def ir_path(spec: BenchSpec, report: Report) -> tuple[Path, dict[str, Any], bool]:
     # Keyed on the weights' format, not the precision asked: auto, fp16 and bf16 jobs share one converted model.
-    key = cache_key(
-        model=spec.model, shape=[spec.batch_size, 3, spec.input_size, spec.input_size],
-        weights=weights_format(spec.precision),
-        versions=versions("openvino", "torch", "timm"),
-        **({"variant": [spec.base_model, spec.model_kwargs]} if spec.base_model else {}),
-    )
+    key = cache_key(spec, weights=weights_format(spec.precision), versions=versions("openvino", "torch", "timm"))
 
     def build(folder: Path) -> dict[str, Any]:
         report("converting", 0.0)

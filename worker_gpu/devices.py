@@ -7,11 +7,10 @@ SPEEDBOARD_GPU_DEVICE=cpu runs the GPU worker's code path on the CPU: for tests 
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from shared.measurement.hardware import cpu_hardware
+from shared.measurement.hardware import cpu_hardware, query_gpus
 
 CPU_LABEL = "CPU standing in for a GPU (SPEEDBOARD_GPU_DEVICE=cpu)"
 SMI_FIELDS = ("name", "memory.total", "driver_version", "compute_cap", "uuid")
@@ -27,13 +26,7 @@ def gpu_hardware() -> tuple[str, dict[str, Any]]:
         label, detail = cpu_hardware()
         return CPU_LABEL, detail | {"cpu": label}
     visible = os.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0].strip() or "0"
-    try:
-        done = subprocess.run(["nvidia-smi", f"--query-gpu={','.join(SMI_FIELDS)}", "--format=csv,noheader,nounits",
-                               "-i", visible], capture_output=True, text=True, timeout=30, check=True)
-    except (OSError, subprocess.SubprocessError) as error:
-        raise RuntimeError(f"no NVIDIA GPU answered nvidia-smi ({error}); a GPU worker needs one and the NVIDIA driver "
-                           "(SPEEDBOARD_GPU_DEVICE=cpu runs the worker's code path on the CPU, for testing)") from error
-    values = dict(zip(SMI_FIELDS, (part.strip() for part in done.stdout.splitlines()[0].split(",")), strict=True))
+    values = query_gpus(SMI_FIELDS, visible)[0]
     detail = {"gpu": values["name"], "memory_gb": round(float(values["memory.total"]) / 1024, 1),
               "driver": values["driver_version"], "compute_capability": values["compute_cap"], "uuid": values["uuid"]}
     return values["name"], detail

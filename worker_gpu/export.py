@@ -19,8 +19,8 @@ from pathlib import Path
 
 import torch
 
-from shared.jobs.vocabulary import RANGES
-from shared.measurement.pipeline import BenchmarkError
+from shared.jobs.vocabulary import AUTO_PRECISION_ON_GPU, DEFAULT_PRECISION, PRECISIONS, RANGES
+from shared.measurement.pipeline import BenchmarkError, gpu_precision
 from shared.ml.fusion import randomize_batchnorms
 from shared.ml.prepare import create, fuse
 from worker_gpu.onnx_check import check
@@ -53,10 +53,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, help="a timm architecture, e.g. resnet50")
     parser.add_argument("--batch-size", type=ranged("batch_size"), required=True, help="1-4096")
     parser.add_argument("--input-size", type=ranged("input_size"), help="32-1024; default: the model's own")
-    parser.add_argument("--precision", choices=["fp32", "fp16", "bf16"], default="fp16")
+    parser.add_argument("--precision", choices=PRECISIONS, default=DEFAULT_PRECISION,
+                        help=f"as a job asks it; auto is {AUTO_PRECISION_ON_GPU} on the GPU engines")
     parser.add_argument("--out", type=Path, help="folder for model.onnx (default: a temporary folder, removed)")
     parser.add_argument("--check", action="store_true", help="compare with FP32 PyTorch under onnxruntime")
     args = parser.parse_args(argv)
+    args.precision = gpu_precision(args.precision)
     try:
         if args.out is not None:
             return build(args.model, args.batch_size, args.input_size, args.precision, args.out, args.check,

@@ -31,11 +31,8 @@ OPTIMIZATION_LEVEL = 3  # TensorRT's default: levels 4-5 build much longer for l
 
 def engine_key(spec: BenchSpec, tensorrt_version: str, gpu: str, compute_capability: str) -> str:
     """Everything that changes an engine: model, input shape, batch, precision, TensorRT, GPU and its architecture."""
-    return cache_key(
-        model=spec.model, shape=[spec.batch_size, 3, spec.input_size, spec.input_size], batch=spec.batch_size,
-        precision=gpu_precision(spec.precision), tensorrt=tensorrt_version, gpu=gpu, compute_capability=compute_capability,
-        **({"variant": [spec.base_model, spec.model_kwargs]} if spec.base_model else {}),
-    )
+    return cache_key(spec, precision=gpu_precision(spec.precision), tensorrt=tensorrt_version, gpu=gpu,
+                     compute_capability=compute_capability)
 
 
 def parser_errors(parser: Any) -> str:
@@ -54,38 +51,53 @@ def unsupported_operator_message(details: str) -> str:
             "try the torch engine, or another model")
 
 
-class BuildDeadline:
-    """Cancels an engine build that runs past its time limit (TensorRT asks after every optimizer step)."""
+# TensorRT is imported only when an engine is built or run, so its callback classes are defined in these factories.
+def build_deadline(limit_s: float) -> Any:
+    """A progress monitor that cancels an engine build running past its time limit (TensorRT asks after each step)."""
+    import tensorrt as trt
 
-    def __new__(cls, limit_s: float) -> Any:
-        import tensorrt as trt
+    class Monitor(trt.IProgressMonitor):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            trt.IProgressMonitor.__init__(self)
+            self.deadline = time.monotonic() + limit_s
+            self.expired = threading.Event()
 
-        class Monitor(trt.IProgressMonitor):  # type: ignore[misc,name-defined]
-            def __init__(self) -> None:
-                trt.IProgressMonitor.__init__(self)
-                self.deadline = time.monotonic() + limit_s
-                self.expired = threading.Event()
+        def phase_start(self, phase_name: str, parent_phase: str | None, num_steps: int) -> None:
+            return None
 
-            def phase_start(self, phase_name: str, parent_phase: str | None, num_steps: int) -> None:
-                return None
+        def step_complete(self, phase_name: str, step: int) -> bool:
+            if time.monotonic() > self.deadline:
+                self.expired.set()
+                return False  # cancels the build
+            return True
 
-            def step_complete(self, phase_name: str, step: int) -> bool:
-                if time.monotonic() > self.deadline:
-                    self.expired.set()
-                    return False  # cancels the build
-                return True
+        def phase_finish(self, phase_name: str) -> None:
+            return None
 
-            def phase_finish(self, phase_name: str) -> None:
-                return None
+    return Monitor()
 
-        return Monitor()
+
+def collecting_logger() -> Any:
+    """A TensorRT logger that keeps error messages, so a failed build can say why."""
+    import tensorrt as trt
+
+    class Logger(trt.ILogger):  # type: ignore[misc,name-defined]
+        def __init__(self) -> None:
+            trt.ILogger.__init__(self)
+            self.errors: list[str] = []
+
+        def log(self, severity: Any, msg: str) -> None:
+            if severity in (trt.ILogger.Severity.ERROR, trt.ILogger.Severity.INTERNAL_ERROR):
+                self.errors.append(msg)
+
+    return Logger()
 
 
 def build_engine(onnx_path: Path, plan_path: Path, batch_size: int, limit_s: float) -> float:
     """Parse the ONNX file into a strongly typed network and build an engine; returns the build time in seconds."""
     import tensorrt as trt
 
-    logger = CollectingLogger.make()
+    logger = collecting_logger()
     builder = trt.Builder(logger)
     network = builder.create_network(0)  # strongly typed: TensorRT 11 has no other kind
     parser = trt.OnnxParser(network, logger)
@@ -94,7 +106,7 @@ def build_engine(onnx_path: Path, plan_path: Path, batch_size: int, limit_s: flo
     config = builder.create_builder_config()
     config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, WORKSPACE_BYTES)
     config.builder_optimization_level = OPTIMIZATION_LEVEL
-    monitor = BuildDeadline(limit_s)
+    monitor = build_deadline(limit_s)
     config.progress_monitor = monitor
     started = time.perf_counter()
     serialized = builder.build_serialized_network(network, config)
@@ -109,25 +121,6 @@ def build_engine(onnx_path: Path, plan_path: Path, batch_size: int, limit_s: flo
         raise BenchmarkError(f"TensorRT could not build an engine: {errors[:500] or 'no reason given'}")
     plan_path.write_bytes(bytes(serialized))
     return build_s
-
-
-class CollectingLogger:
-    """A TensorRT logger that keeps error messages, so a failed build can say why."""
-
-    @staticmethod
-    def make() -> Any:
-        import tensorrt as trt
-
-        class Logger(trt.ILogger):  # type: ignore[misc,name-defined]
-            def __init__(self) -> None:
-                trt.ILogger.__init__(self)
-                self.errors: list[str] = []
-
-            def log(self, severity: Any, msg: str) -> None:
-                if severity in (trt.ILogger.Severity.ERROR, trt.ILogger.Severity.INTERNAL_ERROR):
-                    self.errors.append(msg)
-
-        return Logger()
 
 
 class TensorRTRunner:
@@ -180,7 +173,7 @@ def load_engine(plan: Path, batch_size: int) -> Any:
 
     if not plan.is_file():
         return None
-    logger = CollectingLogger.make()
+    logger = collecting_logger()
     engine = trt.Runtime(logger).deserialize_cuda_engine(plan.read_bytes())
     if engine is None and any("memory" in message.lower() for message in logger.errors):
         raise BenchmarkError(out_of_memory_message(batch_size))

@@ -10,10 +10,10 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
-from api.chart_cache import cached
-from api.chart_data import ChartsPublic, chart_data
 from api.deps import SessionDep
-from shared.db.tables import BackendName, RanPrecision
+from api.services.chart_cache import cached
+from api.services.charts import ChartsPublic, chart_data
+from shared.jobs.vocabulary import BackendName, RanPrecision
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 router = APIRouter(tags=["charts"])

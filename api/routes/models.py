@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
-from api.catalog import correct, filter_models, get_model, list_models, register_variant
 from api.deps import SessionDep
-from api.schemas import MAX_OFFSET, ModelCorrection, VariantCreate
-from shared.db.tables import ModelPublic, ModelsPublic
+from api.schemas import MAX_OFFSET, ModelCorrection, ModelPublic, ModelsPublic, VariantCreate
+from api.services.catalog import correct, filter_models, get_model, list_models, register_variant
+from shared.jobs.vocabulary import FamilyName
 
 router = APIRouter(prefix="/models", tags=["models"])
 
@@ -18,7 +18,7 @@ router = APIRouter(prefix="/models", tags=["models"])
 def read_models(
     session: SessionDep,
     q: Annotated[str | None, Query(description="part of the name or label, e.g. levit")] = None,
-    family: Literal["CNN", "transformer", "mobile", "MLP", "hybrid"] | None = None,
+    family: FamilyName | None = None,
     known: Annotated[bool | None, Query(description="true: only models with a known top-1")] = None,
     seed: Annotated[bool | None, Query(description="true: only the seed study's models")] = None,
     limit: Annotated[int, Query(ge=1, le=10000)] = 100,

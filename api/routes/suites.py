@@ -7,9 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response
 
 from api.deps import SessionDep
-from api.schemas import MAX_OFFSET, SuiteCreate
-from api.suites import create_suite, list_suites, suite_progress
-from shared.db.tables import SuitePublic, SuitesPublic
+from api.schemas import MAX_OFFSET, SuiteCreate, SuitePublic, SuitesPublic
+from api.services.suites import create_suite, list_suites, suite_progress
 
 router = APIRouter(prefix="/suites", tags=["suites"])
 

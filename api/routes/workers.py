@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import SessionDep
-from shared.db.tables import BackendName, WorkerPublic, WorkersPublic
+from api.schemas import WorkerPublic, WorkersPublic
 from shared.jobs.presence import live_workers
+from shared.jobs.vocabulary import BackendName
 
 router = APIRouter(prefix="/workers", tags=["workers"])
 

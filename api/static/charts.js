@@ -2,14 +2,14 @@
 // The chart page: reads /charts/data, draws one Plotly chart per backend, hardware, engine and precision,
 // lists the points in a sortable table and polls /jobs so new results appear as workers finish them.
 
-const FAMILIES = {
-  CNN: { color: "#2563eb", symbol: "circle" },
-  transformer: { color: "#dc2626", symbol: "diamond" },
-  mobile: { color: "#16a34a", symbol: "triangle-up" },
-  MLP: { color: "#9333ea", symbol: "square" },
-  hybrid: { color: "#ea580c", symbol: "star" },
-};
+// Model families come from GET /vocabulary; each gets the next style, in the vocabulary's order.
+const STYLES = [
+  { color: "#2563eb", symbol: "circle" }, { color: "#dc2626", symbol: "diamond" },
+  { color: "#16a34a", symbol: "triangle-up" }, { color: "#9333ea", symbol: "square" },
+  { color: "#ea580c", symbol: "star" }, { color: "#0891b2", symbol: "pentagon" }, { color: "#ca8a04", symbol: "hexagon" },
+];
 const NO_FAMILY = { color: "#6b7280", symbol: "x" };
+const familyStyles = new Map(); // family name -> style, filled from the vocabulary before the first chart is drawn
 const FILTERS = ["backend", "hardware", "precision", "suite"];
 const LABEL_LIMIT = 60; // above this many points per chart only frontier points are labelled: labels would pile up
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
@@ -80,6 +80,12 @@ function showError(message) {
   Object.assign($("#error"), { textContent: message, hidden: !message });
 }
 
+async function loadVocabulary() {
+  if (familyStyles.size) return;
+  const vocabulary = await getJson("/vocabulary");
+  vocabulary.families.forEach((family, i) => familyStyles.set(family, STYLES[i % STYLES.length]));
+}
+
 async function loadCharts() {
   const load = ++state.loads; // a newer load (filter change, finished job) makes this one's answer stale
   document.body.removeAttribute("data-rendered");
@@ -94,6 +100,8 @@ async function loadCharts() {
     const data = await (early?.url === url ? early.promise.then(checked) : getJson(url));
     if (load !== state.loads) return;
     showError("");
+    await loadVocabulary();
+    if (load !== state.loads) return;
     fillFilters(data.options, filters);
     $("#csv").href = `/results?${queryString(filters, { format: "csv", limit: "10000" })}`;
     await renderCharts(data.charts);
@@ -181,10 +189,12 @@ function hoverText(p) {
     top1,
     `<b>${formatNumber(p.throughput, 1)}</b> images/s · latency p50 ${formatNumber(p.latency_p50_ms, 2)} ms, `
       + `p99 ${formatNumber(p.latency_p99_ms, 2)} ms`,
-    `batch ${p.batch_size} · ${p.streams} streams · ${p.input_size}px · ran in ${escapeHtml(p.precision_used)} (asked ${escapeHtml(p.precision)})`,
+    `batch ${p.batch_size} · ${p.streams} streams · ${p.input_size}px · ran in ${escapeHtml(p.precision_used)} (asked ${escapeHtml(p.precision)})`
+      + (p.cuda_graphs ? " · CUDA graphs" : ""),
     `${formatNumber(p.params_m, 1)} M params · ${formatNumber(p.gflops, 2)} GFLOPs`,
     escapeHtml(p.hardware),
-    `${formatDate(p.created_at)} UTC · latest of ${p.runs} run${p.runs === 1 ? "" : "s"} · ${p.stable ? "stable" : "unstable"}`,
+    `${formatDate(p.created_at)} UTC · latest of ${p.runs} run${p.runs === 1 ? "" : "s"} · ${p.stable ? "stable" : "unstable"}`
+      + ` · method v${p.method_version}`,
     `<i>click to open every run</i>`,
   ].join("<br>");
 }
@@ -206,9 +216,9 @@ function figure(chart) {
   const known = chart.points.filter((p) => p.top1 !== null);
   const unknown = chart.points.filter((p) => p.top1 === null);
   const labelAll = chart.points.length <= LABEL_LIMIT;
-  const families = [...Object.keys(FAMILIES), null].filter((f) => known.some((p) => p.family === f));
+  const families = [...familyStyles.keys(), null].filter((f) => known.some((p) => p.family === f));
   const traces = families.map((family) => markerTrace(known.filter((p) => p.family === family), family ?? "family unknown",
-    "y", FAMILIES[family] ?? NO_FAMILY, labelAll));
+    "y", familyStyles.get(family) ?? NO_FAMILY, labelAll));
   const byId = new Map(chart.points.map((p) => [p.result_id, p]));
   const frontier = chart.frontier.map((id) => byId.get(id));
   traces.push({
@@ -217,7 +227,7 @@ function figure(chart) {
     line: { color: "#111827", width: 1.5, dash: "dash" },
   });
   if (unknown.length) {
-    const styles = unknown.map((p) => FAMILIES[p.family] ?? NO_FAMILY);
+    const styles = unknown.map((p) => familyStyles.get(p.family) ?? NO_FAMILY);
     const style = { color: styles.map((s) => s.color), symbol: styles.map((s) => s.symbol) };
     // The strip's axis label says what it is, so it needs no legend entry.
     traces.push({ ...markerTrace(unknown, "accuracy unknown", "y2", style, labelAll), showlegend: false });

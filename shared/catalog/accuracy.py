@@ -13,10 +13,23 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import SQLModel
+
 from shared.catalog.seed import family_of
-from shared.db.tables import Accuracy, CatalogEntry, ResultPublic
+from shared.db.tables import CatalogEntry
 
 CATALOG_PATH = Path(__file__).with_name("accuracy_catalog.json")
+
+
+class Accuracy(SQLModel):
+    """The ImageNet-1k figures that apply to a result, and where they come from."""
+
+    top1: float | None = None
+    top5: float | None = None
+    top1_img_size: int | None = None
+    top1_source: str | None = None
+    family: str | None = None
+
 
 
 @lru_cache
@@ -66,9 +79,3 @@ class AccuracyBook:
             return Accuracy(family=family)
         return Accuracy(top1=entry.top1, top5=entry.top5, top1_img_size=entry.img_size,  # None: its author did not say
                         top1_source=entry.source, family=family)
-
-
-def with_accuracy(result: ResultPublic, book: AccuracyBook) -> ResultPublic:
-    for field, value in book.lookup(result.model, result.pretrained_tag, result.input_size).model_dump().items():
-        setattr(result, field, value)
-    return result

@@ -50,8 +50,6 @@ CURATED: dict[str, tuple[str, str]] = {
     "coatnet_0_rw_224": ("hybrid", "CoAtNet-0"), "efficientvit_b1": ("hybrid", "EfficientViT-B1"),
 }
 
-FAMILIES = ("CNN", "transformer", "mobile", "MLP", "hybrid")
-
 # First match wins; anything unmatched is a CNN (the bulk of timm's other architectures).
 _PREFIX_FAMILY: tuple[tuple[str, str], ...] = (
     ("test_vit", "transformer"), ("test_efficientnet", "mobile"), ("test_mambaout", "hybrid"),

@@ -12,6 +12,7 @@ import subprocess
 import sys
 from typing import Any
 
+from shared import InvalidRequest, Unavailable
 from shared.jobs.vocabulary import RANGES
 
 # Numeric and shape arguments of timm constructors: widths, depths, heads, ratios, sizes.
@@ -26,11 +27,11 @@ REFUSED_PREFIXES = ("pretrained", "checkpoint", "cache_dir", "file", "path", "ur
 MAX_INT = 1_000_000
 
 
-class InvalidVariant(ValueError):
+class InvalidVariant(InvalidRequest):
     """The variant is refused; the message says why and what is accepted."""
 
 
-class CannotCount(RuntimeError):
+class CannotCount(Unavailable):
     """This installation cannot build models (no torch or timm), so it cannot register variants."""
 
 

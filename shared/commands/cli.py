@@ -17,11 +17,13 @@ import urllib.request
 from typing import Any
 from urllib.parse import quote
 
+from shared import SpeedboardError
+
 DEFAULT_URL = os.environ.get("SPEEDBOARD_URL", "http://127.0.0.1:8000")
 
 
-class ApiError(Exception):
-    pass
+class ApiError(SpeedboardError):
+    """The API refused a call or could not be reached; the message says which and what to do."""
 
 
 def call(url: str, method: str = "GET", body: dict[str, Any] | None = None) -> dict[str, Any]:

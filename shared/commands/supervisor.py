@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from shared.db.engine import migrate, session_scope
 from shared.jobs.presence import live_workers
+from shared.measurement.hardware import query_gpus
 from shared.settings import EMBEDDED_BROKER, get_settings
 
 log = logging.getLogger("speedboard.supervisor")
@@ -90,11 +91,9 @@ def gpu_workers(taken: frozenset[str] = frozenset()) -> list[Child]:
     if get_settings().gpu_device == "cpu":
         return [Child("gpu worker (on the CPU)", worker_argv("gpu", worker_name("gpu", taken)))]
     try:
-        listed = subprocess.run(["nvidia-smi", "--query-gpu=index,uuid", "--format=csv,noheader"], capture_output=True,
-                                text=True, timeout=30, check=True).stdout.splitlines()
-    except (OSError, subprocess.SubprocessError) as error:
-        raise SystemExit(f"no NVIDIA GPU found ({error}); a GPU worker needs one and the NVIDIA driver") from error
-    gpus = [tuple(part.strip() for part in line.split(",", 1)) for line in listed if "," in line]
+        gpus = [(gpu["index"], gpu["uuid"]) for gpu in query_gpus(("index", "uuid"))]
+    except RuntimeError as error:
+        raise SystemExit(str(error)) from error
     lock = get_settings().host_lock_path
     # Each GPU is its own device: its own lock, so the workers of several GPUs measure at the same time.
     return [Child(f"gpu worker {index}", worker_argv("gpu", worker_name(f"gpu{index}", taken)),

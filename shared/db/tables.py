@@ -1,20 +1,17 @@
-"""Database tables and the public shapes the API returns, named by role."""
+"""The database tables, and the job spec and result shapes they are built from (named by role).
+
+Imports no other wing: the vocabulary that says which values are valid lives in shared.jobs.vocabulary.
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field, SQLModel
-
-BackendName = Literal["cpu", "gpu"]
-PrecisionName = Literal["auto", "fp32", "fp16", "bf16"]  # asked; auto is the engine's own choice
-RanPrecision = Literal["fp32", "fp16", "bf16"]  # what an engine computed in: a result's precision_used
-JobStatus = Literal["queued", "running", "cancelling", "succeeded", "failed", "cancelled"]
-TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 
 
 def utcnow() -> datetime:
@@ -90,7 +87,8 @@ class Job(JobSpec, table=True):
 
 
 class ResultBase(SQLModel):
-    job_id: str
+    """What one benchmark measured and on what: the benchmark pipeline returns exactly these fields."""
+
     model: str
     pretrained_tag: str | None = None
     backend: str
@@ -106,6 +104,7 @@ class ResultBase(SQLModel):
     precision: str
     precision_used: str
     input_size: int
+    cuda_graphs: bool = False  # engine torch: each batch replayed as a CUDA graph
     params_m: float
     gflops: float
     prepare_s: float
@@ -114,6 +113,9 @@ class ResultBase(SQLModel):
     hardware_detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     host: str
     versions: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    # Bumped whenever the way of measuring changes (shared.measurement.pipeline.METHOD_VERSION); not part of the
+    # configuration: a newer method's run is the newest run of the same point, and says so.
+    method_version: int = 1
 
 
 class Result(ResultBase, table=True):
@@ -127,8 +129,9 @@ class Result(ResultBase, table=True):
         Index("ix_result_latest_backend", "latest", "backend"),
     )
     id: int | None = Field(default=None, primary_key=True)
+    job_id: str
     created_at: datetime = _ts(index=True)
-    # Runs of one configuration (model, tag, engine, hardware, precision, shapes): the newest is `latest`, the chart's point.
+    # Runs of one configuration (shared.jobs.lifecycle.config_key): the newest is `latest`, the chart's point.
     config_key: str = Field(index=True)
     latest: bool = True
     runs: int = 1
@@ -168,7 +171,6 @@ class Worker(SQLModel, table=True):
 
     name: str = Field(primary_key=True)
     backend: str = Field(index=True)
-    queue: str
     queues: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     hardware: str
     host: str
@@ -176,116 +178,3 @@ class Worker(SQLModel, table=True):
     job_id: str | None = None
     started_at: datetime = _ts()
     last_heartbeat: datetime = _ts(index=True)
-
-
-class Accuracy(SQLModel):
-    """The ImageNet-1k figures that apply to a result, and where they come from."""
-
-    top1: float | None = None
-    top5: float | None = None
-    top1_img_size: int | None = None
-    top1_source: str | None = None
-    family: str | None = None
-
-
-class TagFigures(SQLModel):
-    tag: str
-    img_size: int | None
-    figures: list[dict[str, Any]]
-    correction: dict[str, Any] | None = None
-
-
-class ModelPublic(Accuracy):
-    """A model Speedboard can benchmark: a timm architecture or a custom variant, with the accuracy that applies."""
-
-    name: str
-    kind: Literal["timm", "variant"]
-    label: str | None
-    curated: bool
-    seed: bool
-    default_tag: str | None
-    tag_names: list[str]
-    input_size: int
-    params_m: float | None
-    corrected: bool
-    base: str | None = None
-    kwargs: dict[str, Any] | None = None
-    tags: list[TagFigures] | None = None
-
-
-class ModelsPublic(SQLModel):
-    items: list[ModelPublic]
-    total: int
-
-
-class ResultPublic(ResultBase, Accuracy):
-    id: int
-    created_at: datetime
-    runs: int
-    latest: bool
-    suite_id: str | None
-
-
-class JobPublic(JobSpec):
-    id: str
-    suite_id: str | None
-    target_worker: str | None
-    target_hardware: str | None
-    status: JobStatus
-    stage: str | None
-    progress: float
-    attempts: int
-    detail: str | None
-    error: str | None
-    worker: str | None
-    created_at: datetime
-    updated_at: datetime
-    started_at: datetime | None
-    finished_at: datetime | None
-    result: ResultPublic | None = None
-
-
-class JobsPublic(SQLModel):
-    items: list[JobPublic]
-    total: int
-
-
-class ResultsPublic(SQLModel):
-    items: list[ResultPublic]
-    total: int
-
-
-class SuitePublic(SQLModel):
-    id: str
-    name: str
-    backend: str
-    created_at: datetime
-    total: int
-    counts: dict[str, int]
-    finished: int
-    done: bool
-    progress: float
-    chart_url: str
-    jobs: list[dict[str, Any]]
-
-
-class SuitesPublic(SQLModel):
-    items: list[SuitePublic]
-    total: int
-
-
-class WorkerPublic(SQLModel):
-    name: str
-    backend: str
-    hardware: str
-    host: str
-    state: str
-    job_id: str | None
-    queues: list[str]
-    started_at: datetime
-    last_heartbeat: datetime
-
-
-class WorkersPublic(SQLModel):
-    items: list[WorkerPublic]
-    total: int

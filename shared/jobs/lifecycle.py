@@ -13,19 +13,25 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from shared.db.tables import TERMINAL, Job, JobSpec, Result, utcnow
+from shared import Conflict, NotFound
+from shared.db.tables import Job, JobSpec, Result, utcnow
 from shared.jobs.broker import publish
+from shared.jobs.vocabulary import TERMINAL
 from shared.settings import get_settings
 
 log = logging.getLogger("speedboard.jobs")
 
 
-class JobNotFound(Exception):
-    pass
+class JobNotFound(NotFound):
+    def __init__(self, job_id: str) -> None:
+        super().__init__(f"no job with id {job_id}; list jobs with GET /jobs")
 
 
-class JobFinished(Exception):
+class JobFinished(Conflict):
     """The job already ended; nothing can change it."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"the job already ended ({status}); nothing to cancel")
 
 
 def update_job(session: Session, job_id: str, where: Any, **values: Any) -> bool:
@@ -116,19 +122,21 @@ def finish_succeeded(session: Session, job_id: str, worker: str, result: dict[st
 
 def add_result(session: Session, fields: dict[str, Any]) -> Result:
     """Add a result as the latest run of its configuration (not committed: the caller's transaction decides)."""
-    key = config_key(fields)
+    result = Result.model_validate(fields | {"config_key": "", "latest": True})
+    key = result.config_key = config_key(result.model_dump())
     previous = session.exec(select(Result.runs).where(col(Result.config_key) == key, col(Result.latest))).all()
     session.execute(update(Result).where(col(Result.config_key) == key, col(Result.latest)).values(latest=False)
                     .execution_options(synchronize_session=False))
-    result = Result.model_validate(fields | {"config_key": key, "latest": True, "runs": max(previous, default=0) + 1})
+    result.runs = max(previous, default=0) + 1
     session.add(result)
     session.flush()
     return result
 
 
 # The precision that ran, not the one asked: an `auto` run that computed bf16 and a `bf16` run are one configuration.
+# Not method_version: a run by a newer method is the newest run of the same point (its hover says which method).
 CONFIG_COLUMNS = ("model", "pretrained_tag", "backend", "engine", "hardware", "precision_used", "batch_size", "input_size",
-                  "streams")
+                  "streams", "cuda_graphs")
 
 
 def config_key(result: dict[str, Any]) -> str:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from shared.db.tables import Job, Worker, utcnow
 from shared.settings import get_settings
@@ -34,12 +37,31 @@ def live_workers(session: Session, queue: str | None = None) -> list[Worker]:
     """Workers whose heartbeat is recent, optionally only those consuming `queue`."""
     since = utcnow() - timedelta(seconds=get_settings().worker_live_s)
     query = select(Worker).where(col(Worker.last_heartbeat) >= since).order_by(col(Worker.name))
-    return [w for w in session.exec(query) if queue is None or queue in (w.queues or [w.queue])]
+    return [w for w in session.exec(query) if queue is None or queue in w.queues]
 
 
 def waiting_detail(session: Session, job: Job) -> str:
     """One sentence on what a queued job waits for, from live heartbeats."""
-    workers = live_workers(session, job.queue)
+    return waiting_details(session, [job])[job.id]
+
+
+def waiting_details(session: Session, jobs: Sequence[Job]) -> dict[str, str]:
+    """`waiting_detail` of each job, in two queries however many jobs there are."""
+    if not jobs:
+        return {}
+    workers = live_workers(session)
+    queues = sorted({job.queue for job in jobs})
+    queued = session.exec(select(Job.queue, Job.created_at).where(col(Job.status) == "queued", col(Job.queue).in_(queues)))
+    created: dict[str, list[datetime]] = defaultdict(list)
+    for queue, created_at in queued:
+        created[queue].append(created_at)
+    for times in created.values():
+        times.sort()
+    return {job.id: _detail(job, [w for w in workers if job.queue in w.queues],
+                            bisect_left(created[job.queue], job.created_at)) for job in jobs}
+
+
+def _detail(job: Job, workers: list[Worker], ahead: int) -> str:
     if job.target_worker:
         kind = f"worker {job.target_worker}"
         how = "see GET /workers for the connected ones"
@@ -53,11 +75,6 @@ def waiting_detail(session: Session, job: Job) -> str:
         return f"waiting for {kind} (not connected; {how})"
     if not workers:
         return f"waiting for a {kind} (none connected; {how})"
-    ahead = session.exec(
-        select(func.count()).select_from(Job).where(
-            col(Job.queue) == job.queue, col(Job.status) == "queued", col(Job.created_at) < job.created_at
-        )
-    ).one()
     busy = sum(w.state == "busy" for w in workers)
     if job.target_worker:
         return f"waiting for {kind} ({'busy' if busy else 'idle'}, {ahead} queued ahead for it)"

@@ -44,7 +44,7 @@ def reap_once(session: Session) -> dict[str, int]:
     # A queued job an idle worker has not taken within the window lost its message (broker restart): send it again.
     unsent = now - timedelta(seconds=settings.redelivery_s)
     lost = select(Job).where(col(Job.status) == "queued", or_(col(Job.published_at).is_(None), col(Job.published_at) < unsent))
-    idle_queues = {queue for w in live_workers(session) if w.state == "idle" for queue in (w.queues or [w.queue])}
+    idle_queues = {queue for w in live_workers(session) if w.state == "idle" for queue in w.queues}
     for job in session.exec(lost).all():
         if job.queue in idle_queues or job.published_at is None:
             try:

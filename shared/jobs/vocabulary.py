@@ -1,8 +1,76 @@
-"""The numeric ranges a job's settings must fall in: one definition for the API and the command-line tools."""
+"""What a job may ask for, defined once: backends, engines (and the module implementing each), precisions,
+statuses, model families, numeric ranges and defaults.
 
-RANGES = {
+The request schemas, validation, engine loading, the export command and the chart page (through
+GET /vocabulary) all read these; nothing else spells them out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, get_args
+
+BackendName = Literal["cpu", "gpu"]
+EngineName = Literal["openvino", "tensorrt", "torch"]
+PrecisionName = Literal["auto", "fp32", "fp16", "bf16"]  # asked; auto is the engine's own choice
+RanPrecision = Literal["fp32", "fp16", "bf16"]  # what an engine computed in: a result's precision_used
+JobStatus = Literal["queued", "running", "cancelling", "succeeded", "failed", "cancelled"]
+FamilyName = Literal["CNN", "transformer", "mobile", "MLP", "hybrid"]
+
+BACKENDS: tuple[str, ...] = get_args(BackendName)
+PRECISIONS: tuple[str, ...] = get_args(PrecisionName)
+RAN_PRECISIONS: tuple[str, ...] = get_args(RanPrecision)
+STATUSES: tuple[str, ...] = get_args(JobStatus)
+TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
+FAMILIES: tuple[str, ...] = get_args(FamilyName)
+
+
+@dataclass(frozen=True)
+class Engine:
+    name: str
+    backend: str
+    module: str  # imported by name in the benchmark process, so no wing of shared imports a worker package
+    description: str
+
+
+# The first engine of a backend is its default.
+ENGINES: dict[str, Engine] = {engine.name: engine for engine in (
+    Engine("openvino", "cpu", "worker_cpu.openvino_engine", "OpenVINO on the CPU (default for cpu)"),
+    Engine("tensorrt", "gpu", "worker_gpu.tensorrt_engine", "TensorRT (default for gpu)"),
+    Engine("torch", "gpu", "worker_gpu.torch_engine", "PyTorch on CUDA, optionally replayed as CUDA graphs"),
+)}
+assert set(ENGINES) == set(get_args(EngineName)), "EngineName and ENGINES must name the same engines"
+AUTO_PRECISION_ON_GPU = "fp16"  # the seed's setting; TensorRT 11 is strongly typed, so `auto` must name one there
+
+
+def engines_of(backend: str) -> tuple[str, ...]:
+    return tuple(name for name, engine in ENGINES.items() if engine.backend == backend)
+
+
+def default_engine(backend: str) -> str:
+    return engines_of(backend)[0]
+
+
+# The numeric ranges a job's settings must fall in (inclusive).
+RANGES: dict[str, tuple[int, int]] = {
     "batch_size": (1, 4096),
     "streams": (1, 256),
     "input_size": (32, 1024),
     "duration_s": (1, 600),
 }
+DEFAULT_BATCH: dict[str, int] = {"cpu": 1, "gpu": 256}
+DEFAULT_DURATION_S = 10.0
+DEFAULT_PRECISION = "auto"
+
+
+def vocabulary() -> dict[str, object]:
+    """All of the above as plain JSON, for the chart page and other clients (GET /vocabulary)."""
+    return {
+        "backends": list(BACKENDS),
+        "engines": [{"name": e.name, "backend": e.backend, "default": default_engine(e.backend) == e.name,
+                     "description": e.description} for e in ENGINES.values()],
+        "precisions": list(PRECISIONS), "ran_precisions": list(RAN_PRECISIONS), "auto_precision_on_gpu": AUTO_PRECISION_ON_GPU,
+        "statuses": list(STATUSES), "terminal": sorted(TERMINAL), "families": list(FAMILIES),
+        "ranges": {name: {"min": low, "max": high} for name, (low, high) in RANGES.items()},
+        "defaults": {"batch_size": DEFAULT_BATCH, "duration_s": DEFAULT_DURATION_S, "precision": DEFAULT_PRECISION},
+    }

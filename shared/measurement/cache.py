@@ -11,11 +11,18 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from shared.measurement.pipeline import BenchSpec
+
 FUSION_REVISION = "1"  # bump when fusion or export changes what a cached model contains
 
 
-def cache_key(**parts: Any) -> str:
-    text = json.dumps(parts | {"fusion": FUSION_REVISION}, sort_keys=True)
+def cache_key(spec: BenchSpec, **parts: Any) -> str:
+    """The key of what an engine converts from `spec`: the model (a variant's base and kwargs too), its input
+    shape, the fusion revision, and the engine's own `parts` (weights' format, library versions, GPU, ...)."""
+    model = {"model": spec.model, "shape": [spec.batch_size, 3, spec.input_size, spec.input_size]}
+    if spec.base_model:
+        model["variant"] = [spec.base_model, spec.model_kwargs]
+    text = json.dumps(parts | model | {"fusion": FUSION_REVISION}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:24]
 
 

@@ -6,6 +6,7 @@ import os
 import platform
 import re
 import socket
+import subprocess
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
@@ -85,3 +86,17 @@ def versions(*packages: str) -> dict[str, str]:
         except metadata.PackageNotFoundError:
             continue
     return found
+
+
+def query_gpus(fields: tuple[str, ...], gpu: str | None = None) -> list[dict[str, str]]:
+    """nvidia-smi's answer for `fields`, one dict per GPU (only `gpu`, an index or UUID, when given); never
+    initialises CUDA. Raises RuntimeError saying what is missing when no NVIDIA GPU answers."""
+    command = ["nvidia-smi", f"--query-gpu={','.join(fields)}", "--format=csv,noheader,nounits"]
+    try:
+        done = subprocess.run(command + (["-i", gpu] if gpu else []), capture_output=True, text=True, timeout=30,
+                              check=True)
+    except (OSError, subprocess.SubprocessError) as error:
+        raise RuntimeError(f"no NVIDIA GPU answered nvidia-smi ({error}); a GPU worker needs one and the NVIDIA driver "
+                           "(SPEEDBOARD_GPU_DEVICE=cpu runs the worker's code path on the CPU, for testing)") from error
+    rows = [line.split(",") for line in done.stdout.splitlines() if line.strip()]
+    return [dict(zip(fields, (part.strip() for part in row), strict=True)) for row in rows if len(row) == len(fields)]

@@ -14,8 +14,6 @@ import signal
 import sys
 import threading
 import traceback
-from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from shared.measurement.pipeline import BenchmarkError, BenchSpec, run_benchmark
@@ -25,7 +23,7 @@ log = logging.getLogger("speedboard.benchmark")
 
 
 def spec_to_json(spec: BenchSpec) -> str:
-    return json.dumps(asdict(spec), default=str)
+    return spec.model_dump_json()
 
 
 def _emit(*event: Any) -> None:
@@ -38,8 +36,7 @@ def main() -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    raw = json.loads(sys.stdin.read())
-    spec = BenchSpec(**raw | {"cache_dir": Path(raw["cache_dir"])})
+    spec = BenchSpec.model_validate_json(sys.stdin.read())
     try:
         _emit("result", run_benchmark(spec, lambda stage, fraction: _emit("progress", stage, fraction), stop.is_set))
     except Cancelled:

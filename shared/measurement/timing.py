@@ -12,6 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from shared import SpeedboardError
+
 WARMUP_S = 2.0
 WARMUP_ITERATIONS = 10
 MIN_ITERATIONS = 20
@@ -21,8 +23,13 @@ UNSTABLE_SPREAD = 0.10  # windows whose throughput spreads more than 10% around 
 CHECK_EVERY_S = 0.5
 
 
-class Cancelled(Exception):
+class Cancelled(SpeedboardError):
     """The job was cancelled while it was being measured."""
+
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__("cancelled while measuring")
 
 
 class Runnable(Protocol):

@@ -10,14 +10,13 @@ import gzip
 import json
 import multiprocessing
 import os
-import warnings
 from typing import Any
 
 import timm
-import torch
 from timm.models import get_arch_pretrained_cfgs, get_pretrained_cfg
 
 from shared.catalog.registry import SNAPSHOT_PATH
+from shared.ml.count_params import params_m
 
 
 def describe_names(name: str) -> tuple[str | None, list[str], int]:
@@ -29,16 +28,12 @@ def describe_names(name: str) -> tuple[str | None, list[str], int]:
 
 def describe(name: str) -> dict[str, Any]:
     default_tag, tags, input_size = describe_names(name)
-    params_m: float | None
+    count: float | None
     try:
-        # The meta device counts parameters without allocating them, even for billion-parameter models.
-        with torch.device("meta"), warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            model = timm.create_model(name, pretrained=False)
-        params_m = round(sum(p.numel() for p in model.parameters()) / 1e6, 3)
+        count = params_m(name)
     except Exception:  # noqa: BLE001  (a model the meta device cannot build just lacks a count)
-        params_m = None
-    return {"default_tag": default_tag, "tags": tags, "input_size": input_size, "params_m": params_m}
+        count = None
+    return {"default_tag": default_tag, "tags": tags, "input_size": input_size, "params_m": count}
 
 
 def build(processes: int | None = None, names: list[str] | None = None) -> dict[str, Any]:

@@ -36,7 +36,7 @@ class Agent:
 
     def beat(self) -> None:
         worker = Worker(
-            name=self.name, backend=self.backend, queue=self.queue, hardware=self.hardware, host=host(),
+            name=self.name, backend=self.backend, hardware=self.hardware, host=host(),
             state="busy" if self.job_id else "idle", job_id=self.job_id,
             queues=queues_of(self.backend, self.name, self.hardware),
         )

@@ -19,7 +19,7 @@ from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from shared.db.engine import session_scope
-from shared.db.tables import Job
+from shared.db.tables import Job, JobSpec
 from shared.jobs.lifecycle import attempt_lost, claim_job, finish, finish_succeeded, get_job, heartbeat, release_job
 from shared.measurement.hardware import physical_cores
 from shared.measurement.pipeline import BenchSpec
@@ -72,14 +72,13 @@ def _run_with_host_lock(session: Session, job: Job, worker: str) -> Outcome:
 
 
 def bench_spec(job: Job) -> BenchSpec:
-    return BenchSpec(
-        model=job.model, pretrained_tag=job.pretrained_tag, backend=job.backend, engine=job.engine,
-        precision=job.precision, batch_size=job.batch_size, streams=job.streams or physical_cores(),
-        input_size=job.input_size, duration_s=job.duration_s, cache_dir=get_settings().cache_dir,
-        base_model=job.base_model, model_kwargs=job.model_kwargs, cuda_graphs=job.cuda_graphs,
-        device=get_settings().gpu_device if job.backend == "gpu" else "",
-        build_limit_s=get_settings().engine_build_limit_s,
-    )
+    """The job's own spec plus what this worker decides: streams, cache, device, build limit."""
+    settings = get_settings()
+    return BenchSpec.model_validate(job.model_dump(include=set(JobSpec.model_fields)) | {
+        "streams": job.streams or (physical_cores() if job.backend == "cpu" else 1),
+        "cache_dir": settings.cache_dir, "device": settings.gpu_device if job.backend == "gpu" else "",
+        "build_limit_s": settings.engine_build_limit_s,
+    })
 
 
 _LIBC = ctypes.CDLL("libc.so.6", use_errno=True)  # loaded here: nothing may be loaded between fork and exec

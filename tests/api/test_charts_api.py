@@ -10,7 +10,7 @@ from sqlmodel import col, update
 
 from shared.db.engine import session_scope
 from shared.db.tables import CatalogEntry, Result
-from tests.api.test_results_api import make_result, seed
+from tests.factories import make_result, seed
 
 CPU = "Intel Xeon Processor, 2 cores"
 
@@ -145,3 +145,22 @@ def test_an_auto_run_and_an_explicit_run_of_the_precision_it_computed_are_one_po
     only_bf16 = client.get("/charts/data", params={"precision": "bf16"}).json()["charts"]
     assert [c["precision"] for c in only_bf16] == ["bf16"]
     assert client.get("/charts/data", params={"precision": "auto"}).status_code == 422
+
+
+def test_torch_runs_with_and_without_cuda_graphs_are_two_points(client: TestClient) -> None:
+    torch_run = dict(backend="gpu", engine="torch", hardware="NVIDIA H200", batch_size=256, streams=1)
+    seed(make_result(1, **torch_run, throughput=3000.0), make_result(2, **torch_run, cuda_graphs=True, throughput=3300.0))
+    chart = client.get("/charts/data", params={"backend": "gpu"}).json()["charts"][0]
+    points = sorted(chart["points"], key=lambda p: p["throughput"])
+    assert [(p["cuda_graphs"], p["runs"], p["method_version"]) for p in points] == [(False, 1, 1), (True, 1, 1)]
+    assert points[1]["label"].endswith(", CUDA graphs)") and not points[0]["label"].endswith("CUDA graphs)")
+
+
+def test_the_vocabulary_is_served_from_its_one_definition(client: TestClient) -> None:
+    from shared.jobs.vocabulary import FAMILIES, PRECISIONS, RANGES
+
+    body = client.get("/vocabulary").json()
+    assert body["families"] == list(FAMILIES) and body["precisions"] == list(PRECISIONS)
+    assert {e["name"]: (e["backend"], e["default"]) for e in body["engines"]} == {
+        "openvino": ("cpu", True), "tensorrt": ("gpu", True), "torch": ("gpu", False)}
+    assert body["ranges"]["batch_size"] == {"min": RANGES["batch_size"][0], "max": RANGES["batch_size"][1]}

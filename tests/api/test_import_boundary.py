@@ -26,6 +26,7 @@ with TestClient(app) as client:
     assert client.post("/suites", json={"backend": "cpu"}).status_code == 202
     assert client.get("/charts/data").status_code == 200
     assert client.get("/charts").status_code == 200
+    assert client.get("/vocabulary").status_code == 200
 heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("torch", "timm", "openvino", "tensorrt", "torchvision"))
 print("HEAVY:", heavy)
 """

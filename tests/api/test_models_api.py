@@ -8,7 +8,7 @@ import torch
 from fastapi.testclient import TestClient
 
 from shared.catalog.registry import load_snapshot
-from tests.api.test_results_api import make_result, seed
+from tests.factories import make_result, seed
 
 LEVIT_768 = {"name": "levit_768_star", "base": "levit_384", "label": "LeViT-768*",
              "kwargs": {"embed_dim": [768, 1024, 1280], "num_heads": [12, 16, 20]}, "top1": 84.2, "source": "seed study chart"}

@@ -14,7 +14,7 @@ CPU = "Intel Xeon Processor, 2 cores"
 
 def connect(name: str, backend: str = "cpu", hardware: str = CPU, state: str = "idle") -> None:
     with session_scope() as session:
-        announce(session, Worker(name=name, backend=backend, queue=backend, hardware=hardware, host="h", state=state,
+        announce(session, Worker(name=name, backend=backend, hardware=hardware, host="h", state=state,
                                  queues=queues_of(backend, name, hardware)))
 
 

@@ -2,7 +2,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
 from tests.conftest import Stack
 from tests.e2e.processes import ApiProcess, WorkerProcess
@@ -20,14 +19,6 @@ def start_worker(tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     yield start
     for worker in workers:
         worker.stop()
-
-
-@pytest.fixture
-def api(stack: Stack) -> Iterator[TestClient]:
-    from api.main import app
-
-    with TestClient(app) as client:
-        yield client
 
 
 @pytest.fixture

@@ -18,9 +18,9 @@ from playwright.sync_api import Page, Request, Route, sync_playwright
 
 from shared.db.engine import migrate, session_scope
 from shared.db.tables import Job
-from tests.api.test_results_api import make_result, seed
 from tests.conftest import REPO, Stack
 from tests.e2e.processes import ApiProcess
+from tests.factories import make_result, seed
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = REPO / "test-output"

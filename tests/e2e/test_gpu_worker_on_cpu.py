@@ -17,28 +17,28 @@ ON_CPU = {"SPEEDBOARD_GPU_DEVICE": "cpu"}
 
 
 def test_gpu_jobs_run_on_a_gpu_worker_and_its_failures_say_why(
-    api: TestClient, stack: Stack, start_worker: Callable[..., WorkerProcess]
+    client: TestClient, stack: Stack, start_worker: Callable[..., WorkerProcess]
 ) -> None:
-    waiting = api.post("/jobs", json={"model": "test_resnet", "backend": "gpu", "engine": "torch"}).json()
+    waiting = client.post("/jobs", json={"model": "test_resnet", "backend": "gpu", "engine": "torch"}).json()
     assert waiting["detail"].startswith("waiting for a gpu worker (none connected")
-    api.delete(f"/jobs/{waiting['id']}")
+    client.delete(f"/jobs/{waiting['id']}")
 
     worker = start_worker(stack, backend="gpu", env=ON_CPU)
-    listed = api.get("/workers", params={"backend": "gpu"}).json()["items"]
+    listed = client.get("/workers", params={"backend": "gpu"}).json()["items"]
     assert [(w["name"], w["hardware"]) for w in listed] == [(worker.name, CPU_LABEL)]
 
     tiny = {"model": "test_resnet", "backend": "gpu", "engine": "torch", "precision": "fp32", "batch_size": 2,
             "duration_s": 1}
-    good = api.post("/jobs", json=tiny).json()["id"]
-    trt = api.post("/jobs", json=tiny | {"engine": "tensorrt"}).json()["id"]
-    after = api.post("/jobs", json=tiny | {"batch_size": 4}).json()["id"]
+    good = client.post("/jobs", json=tiny).json()["id"]
+    trt = client.post("/jobs", json=tiny | {"engine": "tensorrt"}).json()["id"]
+    after = client.post("/jobs", json=tiny | {"batch_size": 4}).json()["id"]
 
     seen = []  # the stages the job reports while it runs, as GET /jobs/{id} shows them
-    wait_until(lambda: seen.append((j := api.get(f"/jobs/{good}").json())["stage"]) or j["status"] != "queued" and
+    wait_until(lambda: seen.append((j := client.get(f"/jobs/{good}").json())["stage"]) or j["status"] != "queued" and
                j["stage"] == "measuring", 120, "the gpu job to be measuring", every=0.05)
     wait_for_status(good, ("succeeded",), 120, worker)
     assert {"warming up", "measuring"} <= set(seen) and seen.index("warming up") < seen.index("measuring")
-    result = api.get(f"/jobs/{good}").json()["result"]
+    result = client.get(f"/jobs/{good}").json()["result"]
     assert (result["backend"], result["engine"], result["hardware"], result["batch_size"]) == ("gpu", "torch", CPU_LABEL, 2)
     assert result["precision_used"] == "fp32" and result["throughput"] > 0 and result["iterations"] >= 20
     assert result["hardware_detail"]["engine"] == {"channels_last": True, "cuda_graphs": False}

@@ -25,19 +25,19 @@ pytestmark = pytest.mark.e2e
 TINY = {"model": "test_resnet", "backend": "cpu", "duration_s": 1}
 
 
-def submit(api: TestClient, **body: object) -> str:
-    response = api.post("/jobs", json=TINY | body)
+def submit(client: TestClient, **body: object) -> str:
+    response = client.post("/jobs", json=TINY | body)
     assert response.status_code == 202, response.text
     return str(response.json()["id"])
 
 
 def test_job_runs_end_to_end_and_second_run_hits_the_cache(
-    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+    client: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
 ) -> None:
     worker = start_worker(stack)
-    first = submit(api)
+    first = submit(client)
     wait_for_status(first, ("succeeded",), 120, worker)
-    job = api.get(f"/jobs/{first}").json()
+    job = client.get(f"/jobs/{first}").json()
     result = job["result"]
     assert job["status"] == "succeeded" and job["attempts"] == 1 and job["progress"] == 1.0
     assert (result["model"], result["backend"], result["engine"], result["pretrained_tag"]) == (
@@ -49,31 +49,31 @@ def test_job_runs_end_to_end_and_second_run_hits_the_cache(
     assert result["params_m"] == pytest.approx(0.47, abs=0.01) and result["gflops"] > 0
     assert result["hardware"].endswith(" cores") and result["versions"]["openvino"]
 
-    second = submit(api)
+    second = submit(client)
     wait_for_status(second, ("succeeded",), 60, worker)
-    again = api.get(f"/jobs/{second}").json()["result"]
+    again = client.get(f"/jobs/{second}").json()["result"]
     assert again["cache_hit"] is True and again["prepare_s"] < result["prepare_s"]
-    listed = api.get("/results", params={"backend": "cpu"}).json()
+    listed = client.get("/results", params={"backend": "cpu"}).json()
     assert listed["total"] == 2 and {r["job_id"] for r in listed["items"]} == {first, second}
 
 
 def test_a_failing_job_says_why_and_the_worker_takes_the_next(
-    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+    client: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
 ) -> None:
     worker = start_worker(stack)
-    bad = submit(api, model="test_vit", input_size=40)
-    good = submit(api)
+    bad = submit(client, model="test_vit", input_size=40)
+    good = submit(client)
     failed = wait_for_status(bad, ("failed",), 120, worker)
     assert "does not run at input size 40" in failed.error and "patch size" in failed.error
     assert failed.attempts == 1 and result_rows(bad) == []
     wait_for_status(good, ("succeeded",), 120, worker)
 
 
-def test_cancelling_a_running_job(api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]) -> None:
+def test_cancelling_a_running_job(client: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]) -> None:
     worker = start_worker(stack)
-    job_id = submit(api, duration_s=120)
+    job_id = submit(client, duration_s=120)
     wait_for_stage(job_id, "measuring", 120)
-    response = api.delete(f"/jobs/{job_id}")
+    response = client.delete(f"/jobs/{job_id}")
     assert response.status_code == 202 and response.json()["status"] == "cancelling"
     wait_for_status(job_id, ("cancelled",), 8, worker)
     assert result_rows(job_id) == [] and worker.benchmark_pid() is None
@@ -81,20 +81,20 @@ def test_cancelling_a_running_job(api: TestClient, stack: Stack, start_worker: C
 
 @pytest.mark.parametrize("stack", ["embedded"], indirect=True)
 def test_a_job_over_its_time_limit_fails_and_the_worker_goes_on(
-    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+    client: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
 ) -> None:
     stack.env["SPEEDBOARD_JOB_TIME_LIMIT_S"] = "6"
     worker = start_worker(stack)
-    job = wait_for_status(submit(api, duration_s=60), ("failed",), 60, worker)
+    job = wait_for_status(submit(client, duration_s=60), ("failed",), 60, worker)
     assert "exceeded the job time limit of 6 s" in job.error and result_rows(job.id) == []
     assert worker.benchmark_pid() is None and worker.process.poll() is None
 
 
 def test_worker_killed_mid_measurement_job_is_retried_and_succeeds(
-    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+    client: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
 ) -> None:
     doomed = start_worker(stack)
-    job_id = submit(api, duration_s=4)
+    job_id = submit(client, duration_s=4)
     wait_for_stage(job_id, "measuring", 120)
     tree = pids_of_tree(doomed.process.pid)
     assert len(tree) >= 2  # the worker and its benchmark process
@@ -110,10 +110,10 @@ def test_worker_killed_mid_measurement_job_is_retried_and_succeeds(
 @pytest.mark.parametrize("stack", ["embedded"], indirect=True)
 @pytest.mark.parametrize("how", ["sigterm", "ctrl-c"])
 def test_stopping_a_worker_mid_job_hands_the_job_back_without_spending_an_attempt(
-    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess], how: str
+    client: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess], how: str
 ) -> None:
     first = start_worker(stack)
-    job_id = submit(api, duration_s=3)
+    job_id = submit(client, duration_s=3)
     wait_for_stage(job_id, "measuring", 120)
     benchmark = first.benchmark_pid()
     assert benchmark is not None
@@ -138,11 +138,11 @@ def test_stopping_a_worker_mid_job_hands_the_job_back_without_spending_an_attemp
 
 @pytest.mark.parametrize("stack", ["embedded"], indirect=True)
 def test_benchmark_process_killed_on_the_last_attempt_fails_saying_how(
-    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+    client: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
 ) -> None:
     stack.env["SPEEDBOARD_MAX_ATTEMPTS"] = "1"  # the worker's own setting: it records the lost attempt
     worker = start_worker(stack)
-    job_id = submit(api, duration_s=30)
+    job_id = submit(client, duration_s=30)
     wait_for_stage(job_id, "measuring", 120)
     benchmark = worker.benchmark_pid()
     assert benchmark is not None
@@ -150,5 +150,5 @@ def test_benchmark_process_killed_on_the_last_attempt_fails_saying_how(
     job = wait_for_status(job_id, ("failed",), 20, worker)
     assert "gave up after 1 attempts" in job.error and "killed by SIGKILL (likely out of memory)" in job.error
     assert worker.process.poll() is None  # the worker itself lives on
-    wait_for_status(submit(api), ("succeeded",), 60, worker)
+    wait_for_status(submit(client), ("succeeded",), 60, worker)
     assert job_state(job_id).status == "failed"

@@ -15,15 +15,15 @@ pytestmark = pytest.mark.e2e
 
 
 def test_jobs_reach_a_worker_by_name_and_by_hardware(
-    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+    client: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
 ) -> None:
     worker = start_worker(stack)
-    listed = api.get("/workers").json()["items"]
+    listed = client.get("/workers").json()["items"]
     assert [w["name"] for w in listed] == [worker.name] and listed[0]["hardware"] == cpu_hardware()[0]
     tiny = {"model": "test_resnet", "backend": "cpu", "duration_s": 1}
-    by_name = api.post("/jobs", json=tiny | {"worker": worker.name}).json()["id"]
-    by_hardware = api.post("/jobs", json=tiny | {"hardware": listed[0]["hardware"]}).json()["id"]
+    by_name = client.post("/jobs", json=tiny | {"worker": worker.name}).json()["id"]
+    by_hardware = client.post("/jobs", json=tiny | {"hardware": listed[0]["hardware"]}).json()["id"]
     for job_id in (by_name, by_hardware):
         assert wait_for_status(job_id, ("succeeded",), 120, worker).worker == worker.name
-    elsewhere = api.post("/jobs", json=tiny | {"hardware": "NVIDIA H200"}).json()
+    elsewhere = client.post("/jobs", json=tiny | {"hardware": "NVIDIA H200"}).json()
     assert elsewhere["detail"].startswith("waiting for a cpu worker on NVIDIA H200 (none connected")

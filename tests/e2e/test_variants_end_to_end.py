@@ -16,19 +16,19 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_variant_runs_with_its_kwargs_and_a_broken_one_fails_with_the_constructors_message(
-    api: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+    client: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
 ) -> None:
-    registered = api.post("/models", json={"name": "test_vit_shallow", "base": "test_vit", "kwargs": {"depth": 1},
+    registered = client.post("/models", json={"name": "test_vit_shallow", "base": "test_vit", "kwargs": {"depth": 1},
                                            "top1": 12.5, "source": "made up for the test"}).json()
     with session_scope() as session:  # e.g. registered under an older timm that took these arguments
         session.add(CatalogEntry(name="test_vit_broken", kind="variant", base="test_vit", kwargs={"embed_dim": [64]}))
         session.commit()
     worker = start_worker(stack)
-    good = api.post("/jobs", json={"model": "test_vit_shallow", "backend": "cpu", "duration_s": 1}).json()["id"]
-    bad = api.post("/jobs", json={"model": "test_vit_broken", "backend": "cpu", "duration_s": 1}).json()["id"]
+    good = client.post("/jobs", json={"model": "test_vit_shallow", "backend": "cpu", "duration_s": 1}).json()["id"]
+    bad = client.post("/jobs", json={"model": "test_vit_broken", "backend": "cpu", "duration_s": 1}).json()["id"]
 
     wait_for_status(good, ("succeeded",), 120, worker)
-    result = api.get(f"/jobs/{good}").json()["result"]
+    result = client.get(f"/jobs/{good}").json()["result"]
     assert result["model"] == "test_vit_shallow" and result["top1"] == 12.5
     # One transformer block instead of test_vit's six: the worker really built the variant.
     assert result["params_m"] == pytest.approx(registered["params_m"], abs=1e-3) and result["params_m"] < 0.2

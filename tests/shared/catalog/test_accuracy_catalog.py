@@ -10,8 +10,9 @@ from timm.models import get_arch_pretrained_cfgs
 
 from shared.catalog.accuracy import CATALOG_PATH, AccuracyBook, load_catalog, published
 from shared.catalog.registry import load_snapshot
-from shared.catalog.seed import CURATED, FAMILIES, SEED_MODELS, SEED_SETTINGS, family_of
+from shared.catalog.seed import CURATED, SEED_MODELS, SEED_SETTINGS, family_of
 from shared.db.tables import CatalogEntry
+from shared.jobs.vocabulary import FAMILIES
 from shared.ml.build_accuracy_catalog import build, serialize
 
 

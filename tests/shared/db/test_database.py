@@ -55,7 +55,7 @@ def test_results_stored_before_0002_become_runs_of_their_configurations(stack: S
 
     assert keys[0] == config_key({"model": "resnet50", "pretrained_tag": "a1_in1k", "backend": "cpu", "engine": "openvino",
                                   "hardware": "x", "precision_used": "fp16", "batch_size": 1, "input_size": 224,
-                                  "streams": 2})
+                                  "streams": 2, "cuda_graphs": False})
     assert [(row.job_id, bool(row.latest), row.runs) for row in rows] == [
         ("j0", False, 1), ("j1", True, 2), ("j2", True, 1), ("j3", True, 1)]
 
@@ -85,7 +85,8 @@ def test_0004_keys_results_on_the_precision_that_ran(stack: Stack) -> None:
 
     def key(used: str) -> str:
         return config_key({"model": "resnet50", "pretrained_tag": "a1_in1k", "backend": "cpu", "engine": "openvino",
-                           "hardware": "x", "precision_used": used, "batch_size": 1, "input_size": 224, "streams": 2})
+                           "hardware": "x", "precision_used": used, "batch_size": 1, "input_size": 224, "streams": 2,
+                           "cuda_graphs": False})
 
     assert stored() == [("j0", key("bf16"), False, 1), ("j1", key("bf16"), True, 2), ("j2", key("fp32"), False, 1),
                         ("j3", key("fp32"), False, 2), ("j4", key("fp32"), True, 3)]
@@ -94,6 +95,39 @@ def test_0004_keys_results_on_the_precision_that_ran(stack: Stack) -> None:
     assert len({row[1] for row in after_downgrade}) == 4
     assert [(job, latest, n) for job, _, latest, n in after_downgrade] == [
         ("j0", True, 1), ("j1", False, 1), ("j2", True, 1), ("j3", True, 1), ("j4", True, 2)]
+
+
+def test_0005_separates_torch_runs_with_and_without_cuda_graphs(stack: Stack) -> None:
+    migrate(revision="0004")
+    with get_engine().begin() as connection:
+        for n, graphs in enumerate([False, True, True]):
+            connection.execute(text(
+                "INSERT INTO job (id, model, backend, engine, precision, batch_size, input_size, duration_s, cuda_graphs, "
+                "queue, status, progress, attempts, created_at, updated_at) VALUES (:id, 'resnet50', 'gpu', 'torch', "
+                "'fp16', 256, 224, 10, :graphs, 'gpu', 'succeeded', 1, 1, :at, :at)"),
+                {"id": f"j{n}", "graphs": graphs, "at": f"2026-01-0{n + 1} 00:00:00"})
+            connection.execute(text(
+                "INSERT INTO result (job_id, model, pretrained_tag, backend, engine, throughput, latency_ms, stable, "
+                "windows, iterations, duration_s, batch_size, streams, precision, precision_used, input_size, params_m, "
+                "gflops, prepare_s, cache_hit, hardware, hardware_detail, host, versions, created_at, config_key, latest, "
+                "runs) VALUES (:job, 'resnet50', 'a1_in1k', 'gpu', 'torch', 1.0, '{}', true, '[]', 1, 1.0, 256, 1, "
+                "'fp16', 'fp16', 224, 1.0, 1.0, 0.1, false, 'NVIDIA H200', '{}', 'h', '{}', :at, 'one', :latest, :runs)"),
+                {"job": f"j{n}", "at": f"2026-01-0{n + 1} 00:00:00", "latest": n == 2, "runs": n + 1})
+    migrate()
+    with get_engine().connect() as connection:
+        rows = connection.execute(text(
+            "SELECT job_id, cuda_graphs, method_version, config_key, latest, runs FROM result ORDER BY id")).all()
+    from shared.jobs.lifecycle import config_key
+
+    def key(graphs: bool) -> str:
+        return config_key({"model": "resnet50", "pretrained_tag": "a1_in1k", "backend": "gpu", "engine": "torch",
+                           "hardware": "NVIDIA H200", "precision_used": "fp16", "batch_size": 256, "input_size": 224,
+                           "streams": 1, "cuda_graphs": graphs})
+
+    assert key(True) != key(False)
+    assert [(r.job_id, bool(r.cuda_graphs), r.method_version, r.config_key, bool(r.latest), r.runs) for r in rows] == [
+        ("j0", False, 1, key(False), True, 1), ("j1", True, 1, key(True), False, 1), ("j2", True, 1, key(True), True, 2)]
+    assert "queue" not in {column["name"] for column in inspect(get_engine()).get_columns("worker")}
 
 
 def downgrade_to(revision: str) -> None:

@@ -22,8 +22,8 @@ from shared.jobs.lifecycle import (
 )
 from shared.jobs.presence import announce, waiting_detail
 from shared.jobs.reaper import reap_once
-from tests.api.test_results_api import make_result
 from tests.conftest import Stack
+from tests.factories import make_result
 
 SPEC = JobSpec(model="resnet18", pretrained_tag="a1_in1k", backend="cpu", engine="openvino", input_size=224)
 
@@ -129,7 +129,7 @@ def test_reaper_retries_orphans_expires_old_jobs_and_republishes_lost_ones(sessi
     age(session, old.id, created_at=2 * 24 * 3600)
     lost = submit_job(session, SPEC, "cpu")
     age(session, lost.id, published_at=3600)
-    announce(session, Worker(name="idle-1", backend="cpu", queue="cpu", hardware="x", host="h"))
+    announce(session, Worker(name="idle-1", backend="cpu", queues=["cpu"], hardware="x", host="h"))
 
     counts = reap_once(session)
     assert counts == {"retried": 1, "expired": 1, "republished": 1}
@@ -144,8 +144,8 @@ def test_reaper_retries_orphans_expires_old_jobs_and_republishes_lost_ones(sessi
 def test_waiting_detail_comes_from_live_heartbeats(session: Session) -> None:
     job = submit_job(session, SPEC, "cpu")
     assert "none connected" in waiting_detail(session, job)
-    announce(session, Worker(name="a", backend="cpu", queue="cpu", hardware="x", host="h"))
-    announce(session, Worker(name="b", backend="cpu", queue="cpu", hardware="x", host="h", state="busy"))
+    announce(session, Worker(name="a", backend="cpu", queues=["cpu"], hardware="x", host="h"))
+    announce(session, Worker(name="b", backend="cpu", queues=["cpu"], hardware="x", host="h", state="busy"))
     assert waiting_detail(session, job) == "waiting for a cpu worker (2 connected, 1 busy, 0 queued ahead)"
     session.execute(update(Worker).values(last_heartbeat=utcnow() - timedelta(minutes=5)))
     session.commit()

@@ -5,15 +5,16 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from api.errors import AlreadyExists, InvalidRequest, NotFound
-from api.schemas import ModelCorrection, VariantCreate
+from api.schemas import ModelCorrection, ModelPublic, TagFigures, VariantCreate
+from api.services.accuracy import load_book
 from shared.catalog.accuracy import AccuracyBook, load_catalog
 from shared.catalog.registry import ModelInfo, closest, load_snapshot, lookup
 from shared.catalog.seed import CURATED, SEED_MODELS
 from shared.catalog.variants import check_kwargs, count_params, image_size
-from shared.db.tables import CatalogEntry, ModelPublic, TagFigures, utcnow
+from shared.db.tables import CatalogEntry, utcnow
 from shared.settings import get_settings
 
 
@@ -25,9 +26,8 @@ def _timm_entries() -> tuple[tuple[str, dict[str, Any]], ...]:
 
 
 def list_models(session: Session) -> list[ModelPublic]:
-    entries = session.exec(select(CatalogEntry)).all()
-    book = AccuracyBook.of(entries)
-    items = [_variant(entry, book) for entry in entries if entry.kind == "variant"]
+    book = load_book(session)
+    items = [_variant(entry, book) for entry in book.entries.values() if entry.kind == "variant"]
     items += [_timm(name, raw, book) for name, raw in _timm_entries()]
     return items
 
@@ -43,7 +43,7 @@ def filter_models(items: list[ModelPublic], q: str | None, family: str | None, k
 
 
 def get_model(session: Session, name: str) -> ModelPublic:
-    book = AccuracyBook.of(session.exec(select(CatalogEntry)).all())
+    book = load_book(session)
     entry = book.entries.get(name)
     if entry is not None and entry.kind == "variant":
         return _variant(entry, book)

@@ -12,10 +12,9 @@ from api.schemas import JobCreate
 from shared.catalog.registry import closest, lookup
 from shared.db.tables import CatalogEntry, JobSpec, Worker
 from shared.jobs.queues import queue_for
+from shared.jobs.vocabulary import DEFAULT_BATCH, default_engine, engines_of
 from shared.settings import get_settings
 
-ENGINES = {"cpu": ("openvino",), "gpu": ("tensorrt", "torch")}
-DEFAULT_BATCH = {"cpu": 1, "gpu": 256}
 NAME = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?$")
 NEVER_DOWNLOADED = "Speedboard builds timm architectures by name with random weights and never downloads or reads model files"
 
@@ -52,10 +51,13 @@ def _resolve_variant(request: JobCreate, variant: CatalogEntry) -> JobSpec:
 
 
 def _settings(request: JobCreate) -> dict[str, Any]:
-    engine = request.engine or ENGINES[request.backend][0]
-    if engine not in ENGINES[request.backend]:
+    engine = request.engine or default_engine(request.backend)
+    if engine not in engines_of(request.backend):
         raise InvalidRequest(f"engine {engine!r} does not run on backend {request.backend!r}; "
-                             f"use one of: {', '.join(ENGINES[request.backend])}")
+                             f"use one of: {', '.join(engines_of(request.backend))}")
+    if request.streams is not None and request.backend == "gpu":
+        raise InvalidRequest("streams applies to cpu jobs only: a GPU engine runs one stream of whole batches; "
+                             "leave streams out, or raise batch_size for more work in flight")
     if request.cuda_graphs and engine != "torch":
         raise InvalidRequest("cuda_graphs applies to the torch engine only (TensorRT manages its own launches); "
                              'use "engine": "torch"')

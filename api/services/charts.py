@@ -14,18 +14,19 @@ from typing import Any
 from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
+from api.services.accuracy import load_book
 from shared.analysis.frontier import Point, pareto_frontier
 from shared.analysis.insights import write_insights
 from shared.catalog.accuracy import AccuracyBook
 from shared.catalog.registry import lookup
-from shared.db.tables import CatalogEntry, Result, Suite
+from shared.db.tables import Result, Suite
 
 PLOTTED = ("the latest run of each configuration (model, tag, engine, hardware, precision that ran, batch, input size, "
-           "streams)")
+           "streams, CUDA graphs)")
 COLUMNS = (Result.id, Result.job_id, Result.model, Result.pretrained_tag, Result.backend, Result.engine, Result.hardware,
            Result.precision, Result.precision_used, Result.throughput, Result.latency_ms, Result.batch_size,
            Result.streams, Result.input_size, Result.params_m, Result.gflops, Result.created_at, Result.runs,
-           Result.stable, Result.config_key)
+           Result.stable, Result.config_key, Result.cuda_graphs, Result.method_version)
 
 
 class ChartPoint(BaseModel):
@@ -47,6 +48,8 @@ class ChartPoint(BaseModel):
     input_size: int
     precision: str  # as asked (auto, fp32, fp16, bf16); the chart is that of precision_used
     precision_used: str
+    cuda_graphs: bool
+    method_version: int
     params_m: float
     gflops: float
     hardware: str
@@ -91,7 +94,7 @@ def chart_data(session: Session, backend: str | None, hardware: str | None, prec
             query = query.where(col(column) == value)
     # Sorted here, not in SQL: SQLite would rather scan every result in id order than sort the latest ones.
     rows = _newest_per_config(sorted(session.exec(query).all(), key=lambda row: row.id))
-    book = AccuracyBook.of(session.exec(select(CatalogEntry)).all())
+    book = load_book(session)
     groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         groups[(row.backend, row.hardware, row.engine, row.precision_used)].append(_point(row, book))
@@ -122,7 +125,8 @@ def _point(row: Any, book: AccuracyBook) -> dict[str, Any]:
         family=accuracy.family, top1=accuracy.top1, top5=accuracy.top5, top1_img_size=accuracy.top1_img_size,
         top1_source=accuracy.top1_source, throughput=row.throughput, latency_p50_ms=latency.get("p50"),
         latency_p99_ms=latency.get("p99"), batch_size=row.batch_size, streams=row.streams, input_size=row.input_size,
-        precision=row.precision, precision_used=row.precision_used, params_m=row.params_m, gflops=row.gflops,
+        precision=row.precision, precision_used=row.precision_used, cuda_graphs=row.cuda_graphs,
+        method_version=row.method_version, params_m=row.params_m, gflops=row.gflops,
         hardware=row.hardware, created_at=row.created_at.isoformat(), runs=row.runs, stable=row.stable, frontier=False,
         runs_url=f"/results?config={row.config_key}&limit=1000",  # the key is hex: nothing to escape
     )
@@ -142,14 +146,15 @@ def _chart(key: tuple[str, str, str, str], points: list[dict[str, Any]]) -> dict
 
 
 def _disambiguate(points: list[dict[str, Any]]) -> None:
-    # One model at several batch sizes, input sizes or stream counts: say which point is which.
+    # One model at several batch sizes, input sizes, stream counts or with and without CUDA graphs: say which is which.
     by_label: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for point in points:
         by_label[point["label"]].append(point)
     for same in by_label.values():
         if len(same) > 1:
             for point in same:
-                point["label"] += f" (bs {point['batch_size']}, {point['input_size']}px, {point['streams']} streams)"
+                graphs = ", CUDA graphs" if point["cuda_graphs"] else ""
+                point["label"] += f" (bs {point['batch_size']}, {point['input_size']}px, {point['streams']} streams{graphs})"
 
 
 def _options(session: Session) -> ChartOptions:

@@ -1,0 +1,27 @@
+"""Accuracy joined onto results for a response: the catalog and users' entries loaded once per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlmodel import Session, select
+
+from api.schemas import ResultPublic
+from shared.catalog.accuracy import AccuracyBook
+from shared.db.tables import CatalogEntry, Result
+
+
+def load_book(session: Session) -> AccuracyBook:
+    """The accuracy book for this request: one query, whatever the number of results it serves."""
+    return AccuracyBook.of(session.exec(select(CatalogEntry)).all())
+
+
+def with_accuracy(result: ResultPublic, book: AccuracyBook) -> ResultPublic:
+    for field, value in book.lookup(result.model, result.pretrained_tag, result.input_size).model_dump().items():
+        setattr(result, field, value)
+    return result
+
+
+def results_public(rows: Iterable[Result | Any], book: AccuracyBook) -> list[ResultPublic]:
+    return [with_accuracy(ResultPublic.model_validate(row, from_attributes=True), book) for row in rows]
