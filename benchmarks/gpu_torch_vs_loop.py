@@ -16,6 +16,7 @@ import importlib.util
 import statistics
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import torch
@@ -99,7 +100,7 @@ def main() -> int:
             line += f"; CUDA graphs {speedboard(graphed, args.duration) / statistics.median(ours):.3f}x"
         print(line, flush=True)
         if importlib.util.find_spec("tensorrt") is not None and device.type == "cuda":
-            trt = run_benchmark(spec.model_copy(update=dict(engine="tensorrt")), lambda *_: None, lambda: False)
+            trt = run_benchmark(replace(spec, engine="tensorrt"), lambda *_: None, lambda: False)
             print(f"{'':16s} TensorRT {trt['throughput']:9.1f} img/s "
                   f"({trt['throughput'] / statistics.median(ours):.2f}x the torch engine)", flush=True)
         del module, batch, runner

@@ -1,1 +1,2 @@
-"""The CPU worker: OpenVINO benchmarks, taken from the `cpu` queue."""
+"""The CPU worker: OpenVINO benchmarks, taken from the `cpu` queue, its own queue and its hardware's
+(shared.jobs.queues)."""

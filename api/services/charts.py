@@ -1,6 +1,7 @@
 """What the chart page draws: one chart per backend, hardware, engine and precision that ran, with frontier and insights.
 
-Reads only the latest run of each configuration (an indexed flag), so it stays fast with many results.
+Reads the latest run of each configuration (an indexed flag), so it stays fast with many results; for one
+suite, the newest of the suite's own runs of each configuration.
 Points are plain dicts in the shape of `ChartPoint` (which documents them): a 1,000-point chart is hot,
 and pydantic objects cost more than the query.
 """

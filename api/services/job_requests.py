@@ -61,9 +61,9 @@ def _settings(request: JobCreate) -> dict[str, Any]:
     if request.cuda_graphs and engine != "torch":
         raise InvalidRequest("cuda_graphs applies to the torch engine only (TensorRT manages its own launches); "
                              'use "engine": "torch"')
-    return {"backend": request.backend, "engine": engine, "precision": request.precision, "cuda_graphs": request.cuda_graphs,
-            "batch_size": request.batch_size or DEFAULT_BATCH[request.backend], "streams": request.streams,
-            "duration_s": request.duration_s}
+    # Every job field the request carries, by name; model, tag and input size are resolved by the caller.
+    asked = request.model_dump(include=set(JobSpec.model_fields) - {"model", "input_size"})
+    return asked | {"engine": engine, "batch_size": request.batch_size or DEFAULT_BATCH[request.backend]}
 
 
 def parse_model_name(name: str) -> tuple[str, str | None]:

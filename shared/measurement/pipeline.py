@@ -1,23 +1,20 @@
 """The benchmark pipeline every engine goes through: prepare, warm up, measure, describe.
 
-Runs in the benchmark process the worker spawns. It takes the job's spec and returns the result's fields,
-both shapes from shared.db.tables (plain pydantic models there: this process never opens a database, broker
-or web connection), so it runs wherever torch and the engine's library are installed.
+Runs in the benchmark process the worker spawns. Imports no database, broker, web or validation library
+(not even pydantic), so it runs wherever torch and the engine's library are installed: a bare GPU machine too.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import ConfigDict
-
 from shared import SpeedboardError
-from shared.db.tables import JobSpec, ResultBase
 from shared.jobs.vocabulary import AUTO_PRECISION_ON_GPU, ENGINES
 from shared.measurement.hardware import host
 from shared.measurement.timing import Runnable, measure
@@ -40,15 +37,40 @@ class BenchmarkError(SpeedboardError):
     status = 422
 
 
-class BenchSpec(JobSpec):
-    """The job's spec as the benchmark process runs it: every job field (streams resolved), plus where and how."""
+@dataclass(frozen=True)
+class BenchSpec:
+    """The job's spec as the benchmark process runs it: the fields of shared.db.tables.JobSpec, by the same names
+    and defaults (the worker fills them by name; a test holds the two together), then what the worker decides.
 
-    model_config = ConfigDict(frozen=True)
+    A plain dataclass, not the JobSpec model itself: this process must run without pydantic (see the module)."""
 
-    streams: int  # resolved: the worker's physical cores when the job left it open
-    cache_dir: Path
+    model: str
+    backend: str
+    engine: str
+    pretrained_tag: str | None = None
+    precision: str = "auto"
+    batch_size: int = 1
+    streams: int = 1  # resolved by the worker: its physical cores when a CPU job left it open
+    input_size: int = 224
+    duration_s: float = 10.0
+    base_model: str | None = None  # a custom variant: timm builds base_model with model_kwargs
+    model_kwargs: dict[str, Any] | None = None
+    cuda_graphs: bool = False
+    # Decided by the worker, not the job:
+    cache_dir: Path = Path("data/cache")
     device: str = ""  # GPU engines: the torch device ("cuda", or "cpu" to run their code path without a GPU)
     build_limit_s: float = 900.0  # TensorRT engine builds that take longer are cancelled
+
+    @classmethod
+    def from_json(cls, text: str) -> BenchSpec:
+        raw = json.loads(text)
+        return cls(**raw | {"cache_dir": Path(raw["cache_dir"])})
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), default=str)
+
+
+RUNTIME_FIELDS = ("cache_dir", "device", "build_limit_s")  # BenchSpec's fields that are not the job's
 
 
 @dataclass
@@ -84,7 +106,7 @@ def run_benchmark(spec: BenchSpec, report: Report, should_stop: Callable[[], boo
     prepared = load_engine(spec.engine).prepare(spec, report)
     prepare_s = time.perf_counter() - started
     measurement = measure(prepared.runnable, spec.duration_s, report, should_stop)
-    asked = spec.model_dump(include=set(ResultBase.model_fields) - {"streams", "duration_s"})
+    asked = {name: getattr(spec, name) for name in RESULT_FROM_SPEC}
     measured = {"throughput": measurement.throughput, "latency_ms": measurement.latency_ms,
                 "stable": measurement.stable, "windows": measurement.windows, "iterations": measurement.iterations,
                 "duration_s": measurement.duration_s}
@@ -92,6 +114,9 @@ def run_benchmark(spec: BenchSpec, report: Report, should_stop: Callable[[], boo
                  "gflops": prepared.gflops, "cache_hit": prepared.cache_hit, "hardware": prepared.hardware,
                  "hardware_detail": prepared.hardware_detail | {"engine": prepared.details},
                  "versions": prepared.versions}
-    result = ResultBase.model_validate(asked | measured | described | {
-        "prepare_s": prepare_s, "host": host(), "method_version": METHOD_VERSION})
-    return result.model_dump()
+    # Exactly shared.db.tables.ResultBase's fields (a test holds them together); the worker validates them there.
+    return asked | measured | described | {"prepare_s": prepare_s, "host": host(), "method_version": METHOD_VERSION}
+
+
+# What a result repeats from the job's spec as asked; the rest is measured or described by the engine.
+RESULT_FROM_SPEC = ("model", "pretrained_tag", "backend", "engine", "precision", "batch_size", "input_size", "cuda_graphs")

@@ -23,7 +23,7 @@ log = logging.getLogger("speedboard.benchmark")
 
 
 def spec_to_json(spec: BenchSpec) -> str:
-    return spec.model_dump_json()
+    return spec.to_json()
 
 
 def _emit(*event: Any) -> None:
@@ -36,7 +36,7 @@ def main() -> int:
     stop = threading.Event()
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    spec = BenchSpec.model_validate_json(sys.stdin.read())
+    spec = BenchSpec.from_json(sys.stdin.read())
     try:
         _emit("result", run_benchmark(spec, lambda stage, fraction: _emit("progress", stage, fraction), stop.is_set))
     except Cancelled:

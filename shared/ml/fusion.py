@@ -21,7 +21,7 @@ from torch.overrides import TorchFunctionMode
 from torch.utils._pytree import tree_leaves
 from torchvision.ops.misc import FrozenBatchNorm2d
 
-__all__ = ["fuse_batchnorm", "count_batchnorms"]
+__all__ = ["fuse_batchnorm", "is_batchnorm", "randomize_batchnorms"]
 
 # Only modules whose forward is known to compute exactly `(x - mean) / sqrt(var + eps) * w + b` (then drop/act).
 _BN_FORWARDS = {c.forward for c in (nn.BatchNorm1d, nn.SyncBatchNorm, BatchNormAct2d, SyncBatchNormAct,
@@ -35,11 +35,6 @@ _METADATA = {"shape", "ndim", "dim", "size", "dtype", "device", "layout", "numel
 
 def is_batchnorm(m: nn.Module) -> bool:
     return isinstance(m, nn.modules.batchnorm._BatchNorm) or "BatchNorm" in type(m).__name__
-
-
-def count_batchnorms(model: nn.Module) -> int:
-    """Number of BatchNorm modules (BatchNorm1d/2d, timm BatchNormAct2d, frozen variants) still in ``model``."""
-    return sum(1 for m in model.modules() if is_batchnorm(m))
 
 
 @torch.no_grad()

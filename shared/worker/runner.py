@@ -74,7 +74,7 @@ def _run_with_host_lock(session: Session, job: Job, worker: str) -> Outcome:
 def bench_spec(job: Job) -> BenchSpec:
     """The job's own spec plus what this worker decides: streams, cache, device, build limit."""
     settings = get_settings()
-    return BenchSpec.model_validate(job.model_dump(include=set(JobSpec.model_fields)) | {
+    return BenchSpec(**job.model_dump(include=set(JobSpec.model_fields)) | {
         "streams": job.streams or (physical_cores() if job.backend == "cpu" else 1),
         "cache_dir": settings.cache_dir, "device": settings.gpu_device if job.backend == "gpu" else "",
         "build_limit_s": settings.engine_build_limit_s,

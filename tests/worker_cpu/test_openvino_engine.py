@@ -9,6 +9,7 @@ import openvino as ov
 import pytest
 import torch
 
+from shared.db.tables import ResultBase
 from shared.measurement.hardware import cpu_flags
 from shared.measurement.pipeline import BenchmarkError, BenchSpec, run_benchmark
 from shared.ml.prepare import prepare as prepare_model
@@ -35,6 +36,7 @@ def test_benchmark_runs_and_second_prepare_hits_the_cache(model: str, input_size
     assert first["cache_hit"] is False and first["iterations"] >= 20 and first["throughput"] > 0
     assert first["streams"] == 2 and first["hardware_detail"]["engine"]["infer_requests"] >= 2
     assert first["precision_used"] in ("fp16", "fp32", "bf16") and first["gflops"] > 0
+    assert set(first) == set(ResultBase.model_fields)  # exactly what the result table stores
     second = run_benchmark(spec, lambda *_: None, lambda: False)
     assert second["cache_hit"] is True and second["prepare_s"] < first["prepare_s"] / 2
 

@@ -68,7 +68,7 @@ def test_without_a_gpu_the_worker_says_so(tmp_path: Path, monkeypatch: pytest.Mo
     get_settings.cache_clear()
     with pytest.raises(RuntimeError, match="no NVIDIA GPU answered nvidia-smi"):
         gpu_hardware()
-    with pytest.raises(SystemExit, match="no NVIDIA GPU found"):
+    with pytest.raises(SystemExit, match="no NVIDIA GPU answered nvidia-smi"):
         gpu_workers()
     monkeypatch.setenv("SPEEDBOARD_GPU_DEVICE", "cpu")
     get_settings.cache_clear()

@@ -9,11 +9,13 @@ import importlib.util
 import subprocess
 import sys
 import types
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 import torch
 
+from shared.db.tables import ResultBase
 from shared.measurement.cache import cached
 from shared.measurement.pipeline import BenchmarkError, BenchSpec, run_benchmark
 from tests.conftest import REPO
@@ -33,6 +35,7 @@ def test_the_torch_engine_measures_on_the_cpu(monkeypatch: pytest.MonkeyPatch) -
     result = run_benchmark(SPEC, lambda stage, _: stages.append(stage), lambda: False)
     assert result["throughput"] > 0 and result["iterations"] >= 20 and result["batch_size"] == 2
     assert (result["engine"], result["precision_used"], result["hardware"]) == ("torch", "fp32", CPU_LABEL)
+    assert set(result) == set(ResultBase.model_fields)  # exactly what the result table stores
     assert result["hardware_detail"]["device"] == "cpu" and result["versions"]["torch"]
     assert stages[:2] == ["preparing", "building engine"] and "measuring" in stages
 
@@ -47,21 +50,21 @@ def test_out_of_memory_says_to_use_a_smaller_batch() -> None:
 
 
 def test_engine_keys_change_with_everything_that_changes_an_engine() -> None:
-    spec = SPEC.model_copy(update=dict(engine="tensorrt", precision="fp16", batch_size=256, input_size=224))
+    spec = replace(SPEC, engine="tensorrt", precision="fp16", batch_size=256, input_size=224)
     base = engine_key(spec, "11.4.0.106", "NVIDIA H200", "9.0")
     variants = [
-        engine_key(spec.model_copy(update=dict(model="resnet50")), "11.4.0.106", "NVIDIA H200", "9.0"),
-        engine_key(spec.model_copy(update=dict(batch_size=128)), "11.4.0.106", "NVIDIA H200", "9.0"),
-        engine_key(spec.model_copy(update=dict(input_size=256)), "11.4.0.106", "NVIDIA H200", "9.0"),
-        engine_key(spec.model_copy(update=dict(precision="bf16")), "11.4.0.106", "NVIDIA H200", "9.0"),
+        engine_key(replace(spec, model="resnet50"), "11.4.0.106", "NVIDIA H200", "9.0"),
+        engine_key(replace(spec, batch_size=128), "11.4.0.106", "NVIDIA H200", "9.0"),
+        engine_key(replace(spec, input_size=256), "11.4.0.106", "NVIDIA H200", "9.0"),
+        engine_key(replace(spec, precision="bf16"), "11.4.0.106", "NVIDIA H200", "9.0"),
         engine_key(spec, "11.3.0.99", "NVIDIA H200", "9.0"),
         engine_key(spec, "11.4.0.106", "NVIDIA H100 80GB HBM3", "9.0"),
         engine_key(spec, "11.4.0.106", "NVIDIA H200", "10.0"),
-        engine_key(spec.model_copy(update=dict(base_model="test_resnet", model_kwargs={"layers": [1, 1, 1, 1]})), "11.4.0.106",
+        engine_key(replace(spec, base_model="test_resnet", model_kwargs={"layers": [1, 1, 1, 1]}), "11.4.0.106",
                    "NVIDIA H200", "9.0"),
     ]
     assert len({base, *variants}) == len(variants) + 1
-    timed_longer = spec.model_copy(update=dict(duration_s=30))
+    timed_longer = replace(spec, duration_s=30)
     assert engine_key(timed_longer, "11.4.0.106", "NVIDIA H200", "9.0") == base  # timing is not the engine
 
 
@@ -184,7 +187,7 @@ def test_engine_and_timing_code_import_with_only_torch_and_timm() -> None:
 
 @pytest.mark.skipif(not (HAS_CUDA and HAS_TENSORRT), reason="needs a CUDA GPU and TensorRT (not on CI machines)")
 def test_tensorrt_builds_caches_and_runs_an_engine(tmp_path: Path) -> None:
-    spec = SPEC.model_copy(update=dict(engine="tensorrt", precision="fp16", device="cuda", cache_dir=tmp_path))
+    spec = replace(SPEC, engine="tensorrt", precision="fp16", device="cuda", cache_dir=tmp_path)
     first = run_benchmark(spec, lambda *_: None, lambda: False)
     second = run_benchmark(spec, lambda *_: None, lambda: False)
     assert first["throughput"] > 0 and not first["cache_hit"] and second["cache_hit"]
@@ -194,7 +197,7 @@ def test_tensorrt_builds_caches_and_runs_an_engine(tmp_path: Path) -> None:
 @pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU (not on CI machines)")
 def test_the_torch_engine_on_cuda_with_and_without_graphs() -> None:
     for graphs in (False, True):
-        result = run_benchmark(SPEC.model_copy(update=dict(device="cuda", precision="fp16", cuda_graphs=graphs)), lambda *_: None,
+        result = run_benchmark(replace(SPEC, device="cuda", precision="fp16", cuda_graphs=graphs), lambda *_: None,
                                lambda: False)
         assert result["throughput"] > 0 and result["hardware_detail"]["engine"]["cuda_graphs"] is graphs
 

@@ -10,7 +10,7 @@ from timm.layers import BatchNormAct2d, StdConv2d
 from torch import nn
 from torch.overrides import TorchFunctionMode
 
-from shared.ml.fusion import count_batchnorms, fuse_batchnorm, is_batchnorm, randomize_batchnorms
+from shared.ml.fusion import fuse_batchnorm, is_batchnorm, randomize_batchnorms
 
 SEED = 0
 # name -> BatchNorm flavour that must be present before fusing (so each case exercises its code path).
@@ -20,6 +20,11 @@ MODELS: dict[str, type] = {
     "test_byobnet": BatchNormAct2d,       # ConvNormAct blocks in a different timm family
     "levit_128s": nn.BatchNorm1d,         # LeViT LinearNorm (Linear + BN1d) and NormLinear head (BN1d + Linear)
 }
+
+
+def count_batchnorms(model: nn.Module) -> int:
+    """Number of BatchNorm modules (BatchNorm1d/2d, timm BatchNormAct2d, frozen variants) still in ``model``."""
+    return sum(1 for m in model.modules() if is_batchnorm(m))
 
 
 class _CountFunctionalBN(TorchFunctionMode):
