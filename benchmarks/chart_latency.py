@@ -6,7 +6,8 @@ Fills a fresh SQLite file and a fresh PostgreSQL database (TEST_DATABASE_URL's s
 `--results` results: `--points` configurations (real catalog models and tags, one hardware) with
 the rest as earlier runs of them. Serves each with uvicorn and prints the latency (p50, p99) of
 GET /results and GET /charts/data against GET /health measured in the same run (chart data both as
-the page's repeated polls get it, cached, and computed afresh after each change), then the time
+the page's repeated polls get it, cached, and computed afresh after each change) and of GET /jobs with
+`--jobs` queued jobs (the chart page polls it), then the time
 headless Chromium takes to render /charts with `--points` points, first visit and later visits. Goals: chart data p99 < 100 ms
 at 100,000 results; page rendered in < 1 s with 1,000 points.
 """
@@ -34,7 +35,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from shared.catalog.accuracy import load_catalog  # noqa: E402
-from shared.db.tables import Result  # noqa: E402
+from shared.db.tables import Job, Result  # noqa: E402
 from shared.jobs.lifecycle import config_key  # noqa: E402
 
 HARDWARE = "Bench CPU, 16 cores"
@@ -49,7 +50,7 @@ def configurations(count: int) -> list[tuple[str, str]]:
     return random.Random(0).sample(pairs, count)
 
 
-def fill(database_url: str, total: int, points: int) -> None:
+def fill(database_url: str, total: int, points: int, jobs: int) -> None:
     env = os.environ | {"SPEEDBOARD_DATABASE_URL": database_url}
     subprocess.run([sys.executable, "-c", "from shared.db.engine import migrate; migrate()"], cwd=REPO, env=env, check=True)
     from sqlalchemy import create_engine
@@ -72,16 +73,21 @@ def fill(database_url: str, total: int, points: int) -> None:
             stable=True, windows=[1.0, 1.0], iterations=500, duration_s=10.0, batch_size=1, streams=16,
             precision="fp16", precision_used="fp16", input_size=224, params_m=25.6, gflops=8.2, prepare_s=0.3,
             cache_hit=True, hardware=HARDWARE, hardware_detail={}, host="bench", versions={"openvino": "2026.4.1"},
-            created_at=t0 + timedelta(seconds=n),
+            cuda_graphs=False, method_version=1, created_at=t0 + timedelta(seconds=n),
         )
         rows.append(fields | {"config_key": config_key(fields), "runs": run, "latest": n + points >= total, "suite_id": None})
         if len(rows) == 5000:
             with engine.begin() as connection:
                 connection.execute(insert(Result), rows)
             rows = []
+    queued = [dict(id=f"queued-{n}", model="resnet50", backend="cpu", engine="openvino", precision="auto", batch_size=1,
+                   input_size=224, duration_s=10.0, cuda_graphs=False, queue="cpu", status="queued", progress=0.0,
+                   attempts=0, created_at=t0 + timedelta(seconds=n), updated_at=t0, published_at=t0) for n in range(jobs)]
     with engine.begin() as connection:
         if rows:
             connection.execute(insert(Result), rows)
+        if queued:
+            connection.execute(insert(Job), queued)
         connection.execute(text("ANALYZE"))  # planner statistics, as PostgreSQL's autovacuum gathers after a bulk load
     engine.dispose()
 
@@ -159,7 +165,7 @@ def report(label: str, figures: tuple[float, float], health: tuple[float, float]
 
 def measure(name: str, database_url: str, data_dir: Path, args: argparse.Namespace, port: int) -> None:
     started = time.perf_counter()
-    fill(database_url, args.results, args.points)
+    fill(database_url, args.results, args.points, args.jobs)
     filled_s = time.perf_counter() - started
     print(f"\n{name}: {args.results:,} results in {args.points:,} configurations (filled in {filled_s:.0f} s)")
     server = serve(database_url, data_dir, port)
@@ -167,7 +173,8 @@ def measure(name: str, database_url: str, data_dir: Path, args: argparse.Namespa
     try:
         health = latencies(f"{base}/health", args.requests)
         print(f"  {'GET /health (yardstick)':42s} p50 {health[0]:7.1f} ms   p99 {health[1]:7.1f} ms")
-        for path in ("/results", "/results?backend=cpu&model=resnet50", "/charts/data", "/charts/data?backend=cpu"):
+        for path in ("/results", "/results?backend=cpu&model=resnet50", "/charts/data", "/charts/data?backend=cpu",
+                     f"/jobs?limit={args.jobs}", "/jobs?status=queued"):
             report(f"GET {path}", latencies(base + path, args.requests), health)
         report("GET /charts/data, each after a change", after_changes(base, args.requests), health)
         if name == "SQLite":
@@ -184,6 +191,7 @@ def main() -> None:
     parser.add_argument("--results", type=int, default=100_000)
     parser.add_argument("--points", type=int, default=1_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument("--jobs", type=int, default=500, help="queued jobs, for GET /jobs")
     parser.add_argument("--rounds", type=int, default=5, help="page loads to time")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="speedboard-yardstick-") as tmp:

@@ -183,7 +183,7 @@ def test_chart_page_draws_every_point_frontier_insights_table_and_live_jobs(serv
         assert sorted(column(page, 1)) == ["efficientnet_b0", "mobilenetv3_large_100"]
         page.fill("#table-filter", "")
         runs = page.eval_on_selector_all("#results-table tbody tr", """rows => rows.map(row => [
-            row.cells[0].textContent, row.cells[11].textContent, row.cells[12].textContent, row.querySelector('a').href])""")
+            row.cells[0].textContent, row.cells[12].textContent, row.cells[13].textContent, row.querySelector('a').href])""")
         assert [r[2] for r in runs if r[:2] == ["resnet50", CPU_HARDWARE]] == ["2"]
         assert all("/results?config=" in r[3] for r in runs)
         assert "format=csv" in (page.get_attribute("#csv", "href") or "")

@@ -9,11 +9,13 @@ import time
 from pathlib import Path
 
 from shared.worker.host_lock import host_lock
+from tests.conftest import REPO
 
 HOLDER = """
 import sys, time
 from pathlib import Path
 from shared.worker.host_lock import host_lock
+from tests.conftest import REPO
 with host_lock(Path(sys.argv[1]), lambda: True):
     print("held", flush=True)
     time.sleep(float(sys.argv[2]))
@@ -23,7 +25,7 @@ with host_lock(Path(sys.argv[1]), lambda: True):
 def test_a_second_process_waits_until_the_first_releases(tmp_path: Path) -> None:
     lock = tmp_path / "host.lock"
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(lock), "1.5"], stdout=subprocess.PIPE, text=True,
-                              cwd=Path(__file__).resolve().parents[2])
+                              cwd=REPO)
     assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
     polls: list[float] = []
     started = time.monotonic()

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
+from shared.db.migrations.rekey import rekey
+
 revision = '0002'
 down_revision = '0001'
 branch_labels = None
@@ -18,7 +20,7 @@ CONFIG_COLUMNS = ("model", "pretrained_tag", "backend", "engine", "hardware", "p
 
 
 def _key(row) -> str:
-    # Same recipe as shared.jobs.lifecycle.config_key, frozen here so this migration never changes meaning.
+    # The key recipe of this revision, frozen here so this migration never changes meaning.
     text = "|".join(str(row[c]) for c in CONFIG_COLUMNS)
     return hashlib.sha1(text.encode()).hexdigest()[:20]
 
@@ -60,19 +62,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('suite_id', sqlmodel.sql.sqltypes.AutoString(), nullable=True))
 
     # Existing results: key each one, number the runs of a configuration, mark its newest as latest.
-    bind = op.get_bind()
-    result = sa.table('result', sa.column('id'), sa.column('config_key'), sa.column('latest'), sa.column('runs'),
-                      *(sa.column(c) for c in CONFIG_COLUMNS))
-    rows = bind.execute(sa.select(result).order_by(result.c.id)).mappings().all()
-    runs: dict[str, int] = {}
-    newest: dict[str, int] = {}
-    for row in rows:
-        key = _key(row)
-        runs[key] = runs.get(key, 0) + 1
-        newest[key] = row["id"]
-        bind.execute(result.update().where(result.c.id == row["id"]).values(config_key=key, runs=runs[key]))
-    for row_id in newest.values():
-        bind.execute(result.update().where(result.c.id == row_id).values(latest=True))
+    rekey(op.get_bind(), CONFIG_COLUMNS, _key)
 
     with op.batch_alter_table('result', schema=None) as batch_op:
         batch_op.alter_column('config_key', nullable=False)
