@@ -80,9 +80,10 @@ def fill(database_url: str, total: int, points: int, jobs: int) -> None:
             with engine.begin() as connection:
                 connection.execute(insert(Result), rows)
             rows = []
+    now = datetime.now(UTC)  # recent, so that the reaper does not expire them while they are measured
     queued = [dict(id=f"queued-{n}", model="resnet50", backend="cpu", engine="openvino", precision="auto", batch_size=1,
                    input_size=224, duration_s=10.0, cuda_graphs=False, queue="cpu", status="queued", progress=0.0,
-                   attempts=0, created_at=t0 + timedelta(seconds=n), updated_at=t0, published_at=t0) for n in range(jobs)]
+                   attempts=0, created_at=now - timedelta(seconds=n), updated_at=now, published_at=now) for n in range(jobs)]
     with engine.begin() as connection:
         if rows:
             connection.execute(insert(Result), rows)
