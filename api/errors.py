@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import DataError, OperationalError
 
 from shared import Conflict, InvalidRequest, NotFound, SpeedboardError
-from shared.jobs.vocabulary import RANGES
+from shared.jobs.vocabulary import BACKENDS, RANGES
 
 __all__ = ["AlreadyExists", "InvalidRequest", "NotFound", "answer", "install_handlers"]
 
@@ -30,7 +30,7 @@ def _describe(error: dict[str, Any], accepted: list[str]) -> str:
     if error["type"] == "extra_forbidden":
         return f"unknown field {field!r}; accepted: {', '.join(accepted)}"
     if error["type"] == "missing":
-        return f"{field} is required" + (" (cpu or gpu)" if field == "backend" else "")
+        return f"{field} is required" + (f" ({' or '.join(BACKENDS)})" if field == "backend" else "")
     if error["type"] == "json_invalid":
         return f"the body is not valid JSON ({error.get('ctx', {}).get('error', 'parse error')})"
     if error["type"] in ("model_attributes_type", "dict_type"):

@@ -41,6 +41,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import openvino as ov  # noqa: E402
 
 from shared.catalog.registry import lookup  # noqa: E402
+from shared.jobs.vocabulary import PRECISIONS  # noqa: E402
 from shared.measurement.hardware import ISA_FLAGS, cpu_flags, cpu_hardware, physical_cores  # noqa: E402
 from shared.measurement.pipeline import BenchSpec  # noqa: E402
 from shared.measurement.timing import measure  # noqa: E402
@@ -48,7 +49,6 @@ from worker_cpu import openvino_engine  # noqa: E402
 
 GOAL = 0.97
 MODELS = ("mobilenetv3_large_100", "resnet50", "levit_256")
-PRECISIONS = ("auto", "fp32", "fp16", "bf16")
 BENCHMARK_APP = Path(sys.executable).parent / "benchmark_app"
 OV_TYPE_NAMES = {"float32": "f32", "float16": "f16", "bfloat16": "bf16"}  # benchmark_app logs ov.Type's repr
 

@@ -23,6 +23,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from shared.jobs.vocabulary import RAN_PRECISIONS  # noqa: E402
 from shared.measurement.pipeline import BenchSpec, run_benchmark  # noqa: E402
 from shared.measurement.timing import measure  # noqa: E402
 from worker_gpu.torch_engine import TorchRunner, capture_graph, load  # noqa: E402
@@ -69,7 +70,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default="resnet50,levit_256,convnext_small")
     parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--precision", default="fp16", choices=["fp32", "fp16", "bf16"])
+    parser.add_argument("--precision", default="fp16", choices=RAN_PRECISIONS)
     parser.add_argument("--device", default="cuda")
     parser.add_argument("--duration", type=float, default=3.0, help="seconds measured per run")
     parser.add_argument("--rounds", type=int, default=3)

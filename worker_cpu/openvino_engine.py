@@ -96,7 +96,7 @@ def compile_model(xml: Path, precision: str, streams: int) -> ov.CompiledModel:
 
 def precision_used(compiled: ov.CompiledModel) -> str:
     """What the CPU plugin really computes in: its own choice under `auto`; an explicit hint the CPU cannot
-    honour falls back (fp16 on a CPU without AVX512-FP16 or AMX-FP16 runs bf16 or fp32)."""
+    honour falls back (fp16 needs AVX512-FP16 or AVX2-VNNI-2, else it runs bf16 or fp32)."""
     hint: ov.Type = compiled.get_property("INFERENCE_PRECISION_HINT")
     return PRECISIONS_READ_BACK[hint.get_type_name()]
 

@@ -26,7 +26,10 @@ def gpu_hardware() -> tuple[str, dict[str, Any]]:
         label, detail = cpu_hardware()
         return CPU_LABEL, detail | {"cpu": label}
     visible = os.environ.get("CUDA_VISIBLE_DEVICES", "0").split(",")[0].strip() or "0"
-    values = query_gpus(SMI_FIELDS, visible)[0]
+    found = query_gpus(SMI_FIELDS, visible)
+    if not found:
+        raise RuntimeError(f"nvidia-smi described no GPU {visible} (CUDA_VISIBLE_DEVICES); check the driver with nvidia-smi")
+    values = found[0]
     detail = {"gpu": values["name"], "memory_gb": round(float(values["memory.total"]) / 1024, 1),
               "driver": values["driver_version"], "compute_capability": values["compute_cap"], "uuid": values["uuid"]}
     return values["name"], detail

@@ -31,7 +31,6 @@ class Accuracy(SQLModel):
     family: str | None = None
 
 
-
 @lru_cache
 def load_catalog() -> dict[str, Any]:
     catalog: dict[str, Any] = json.loads(CATALOG_PATH.read_text())

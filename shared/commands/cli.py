@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from shared import SpeedboardError
+from shared.jobs.vocabulary import BACKENDS, DEFAULT_DURATION_S
 
 DEFAULT_URL = os.environ.get("SPEEDBOARD_URL", "http://127.0.0.1:8000")
 
@@ -92,8 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     suites = commands.add_parser("suite", help="queue or follow a suite of benchmarks")
     suite = suites.add_subparsers(dest="action", required=True)
     seed = suite.add_parser("seed", parents=[anywhere], help="queue the seed study: every seed model with the seed's settings")
-    seed.add_argument("--backend", choices=["cpu", "gpu"], required=True)
-    seed.add_argument("--duration", type=float, default=10.0, help="seconds of measuring per model (default 10)")
+    seed.add_argument("--backend", choices=BACKENDS, required=True)
+    seed.add_argument("--duration", type=float, default=DEFAULT_DURATION_S,
+                      help=f"seconds of measuring per model (default {DEFAULT_DURATION_S:g})")
     where = seed.add_mutually_exclusive_group()
     where.add_argument("--worker", help="run every job on this worker (a name from GET /workers)")
     where.add_argument("--hardware", help='run every job on workers with this hardware label, e.g. "NVIDIA H200"')

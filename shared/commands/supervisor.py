@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from shared.db.engine import migrate, session_scope
 from shared.jobs.presence import live_workers
+from shared.jobs.vocabulary import BACKENDS
 from shared.measurement.hardware import query_gpus
 from shared.settings import EMBEDDED_BROKER, get_settings
 
@@ -137,7 +138,7 @@ def supervise(children: list[Child]) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=["run", "worker"])
-    parser.add_argument("--backend", choices=["cpu", "gpu"], default="cpu", help="worker mode: which worker to start")
+    parser.add_argument("--backend", choices=BACKENDS, default="cpu", help="worker mode: which worker to start")
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     args = parser.parse_args(argv)

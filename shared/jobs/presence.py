@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
-from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col, func, select
 
 from shared.db.tables import Job, Worker, utcnow
 from shared.settings import get_settings
@@ -40,25 +39,17 @@ def live_workers(session: Session, queue: str | None = None) -> list[Worker]:
     return [w for w in session.exec(query) if queue is None or queue in w.queues]
 
 
-def waiting_detail(session: Session, job: Job) -> str:
-    """One sentence on what a queued job waits for, from live heartbeats."""
-    return waiting_details(session, [job])[job.id]
-
-
 def waiting_details(session: Session, jobs: Sequence[Job]) -> dict[str, str]:
-    """`waiting_detail` of each job, in two queries however many jobs there are."""
+    """One sentence per queued job on what it waits for, from live heartbeats: two queries however many jobs."""
     if not jobs:
         return {}
     workers = live_workers(session)
-    queues = sorted({job.queue for job in jobs})
-    queued = session.exec(select(Job.queue, Job.created_at).where(col(Job.status) == "queued", col(Job.queue).in_(queues)))
-    created: dict[str, list[datetime]] = defaultdict(list)
-    for queue, created_at in queued:
-        created[queue].append(created_at)
-    for times in created.values():
-        times.sort()
-    return {job.id: _detail(job, [w for w in workers if job.queue in w.queues],
-                            bisect_left(created[job.queue], job.created_at)) for job in jobs}
+    earlier = aliased(Job)
+    ahead = (select(func.count()).select_from(earlier)
+             .where(earlier.queue == Job.queue, earlier.status == "queued", earlier.created_at < Job.created_at)
+             .correlate(Job).scalar_subquery())
+    counts = dict(session.exec(select(Job.id, ahead).where(col(Job.id).in_([job.id for job in jobs]))).all())
+    return {job.id: _detail(job, [w for w in workers if job.queue in w.queues], counts.get(job.id, 0)) for job in jobs}
 
 
 def _detail(job: Job, workers: list[Worker], ahead: int) -> str:

@@ -51,8 +51,8 @@ def cpu_model() -> str:
 
 
 # The instruction-set flags that decide what OpenVINO's CPU plugin computes in and how fast.
-ISA_FLAGS = frozenset({"avx2", "avx512f", "avx512_vnni", "avx512_bf16", "avx512_fp16", "amx_tile", "amx_int8", "amx_bf16",
-                       "amx_fp16"})
+ISA_FLAGS = frozenset({"avx2", "avx_vnni", "avx_vnni_int8", "avx_ne_convert", "avx512f", "avx512_vnni", "avx512_bf16",
+                       "avx512_fp16", "amx_tile", "amx_int8", "amx_bf16", "amx_fp16"})
 
 
 def cpu_flags() -> set[str]:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shared import SpeedboardError
-from shared.jobs.vocabulary import AUTO_PRECISION_ON_GPU, ENGINES
+from shared.jobs.vocabulary import AUTO_PRECISION_ON_GPU, DEFAULT_PRECISION, ENGINES
 from shared.measurement.hardware import host
 from shared.measurement.timing import Runnable, measure
 
@@ -48,7 +48,7 @@ class BenchSpec:
     backend: str
     engine: str
     pretrained_tag: str | None = None
-    precision: str = "auto"
+    precision: str = DEFAULT_PRECISION
     batch_size: int = 1
     streams: int = 1  # resolved by the worker: its physical cores when a CPU job left it open
     input_size: int = 224

@@ -22,10 +22,6 @@ from shared.measurement.timing import Cancelled
 log = logging.getLogger("speedboard.benchmark")
 
 
-def spec_to_json(spec: BenchSpec) -> str:
-    return spec.to_json()
-
-
 def _emit(*event: Any) -> None:
     sys.stdout.write(json.dumps(event) + "\n")
     sys.stdout.flush()

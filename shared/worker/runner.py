@@ -23,7 +23,6 @@ from shared.db.tables import Job, JobSpec
 from shared.jobs.lifecycle import attempt_lost, claim_job, finish, finish_succeeded, get_job, heartbeat, release_job
 from shared.measurement.hardware import physical_cores
 from shared.measurement.pipeline import BenchSpec
-from shared.measurement.process import spec_to_json
 from shared.settings import get_settings
 from shared.worker.host_lock import host_lock
 
@@ -121,7 +120,7 @@ def run_benchmark_process(session: Session, job: Job, worker: str) -> Outcome:
 def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[str]) -> Outcome:
     settings = get_settings()
     assert process.stdin is not None and process.stdout is not None
-    process.stdin.write(spec_to_json(bench_spec(job)))
+    process.stdin.write(bench_spec(job).to_json())
     process.stdin.close()
     events: Queue[list[Any] | None] = Queue()
     threading.Thread(target=_read_events, args=(process.stdout, events), daemon=True).start()

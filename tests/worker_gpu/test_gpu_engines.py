@@ -17,7 +17,7 @@ import torch
 
 from shared.db.tables import ResultBase
 from shared.measurement.cache import cached
-from shared.measurement.pipeline import BenchmarkError, BenchSpec, run_benchmark
+from shared.measurement.pipeline import BenchmarkError, BenchSpec, gpu_precision, run_benchmark
 from tests.conftest import REPO
 from worker_gpu.cuda_timing import OutOfMemoryExplained
 from worker_gpu.devices import CPU_LABEL
@@ -64,6 +64,7 @@ def test_engine_keys_change_with_everything_that_changes_an_engine() -> None:
                    "NVIDIA H200", "9.0"),
     ]
     assert len({base, *variants}) == len(variants) + 1
+    assert engine_key(replace(spec, precision="auto"), "11.4.0.106", "NVIDIA H200", "9.0") == base  # auto is fp16
     timed_longer = replace(spec, duration_s=30)
     assert engine_key(timed_longer, "11.4.0.106", "NVIDIA H200", "9.0") == base  # timing is not the engine
 
@@ -208,3 +209,10 @@ def test_the_gpu_yardstick_script_runs_on_the_cpu() -> None:
                           cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "test_resnet" in done.stdout and "ratio" in done.stdout and "plain loop" in done.stdout
+
+
+def test_auto_means_fp16_on_the_gpu_engines() -> None:
+    from worker_gpu.torch_engine import DTYPES
+
+    assert gpu_precision("auto") == "fp16" and DTYPES[gpu_precision("auto")] is torch.float16
+    assert [gpu_precision(p) for p in ("fp32", "fp16", "bf16")] == ["fp32", "fp16", "bf16"]

@@ -22,6 +22,7 @@ def rekey(bind: Any, columns: tuple[str, ...], key: Callable[[Mapping[str, Any]]
         newest[row_key] = row["id"]
         if (row["config_key"], row["runs"]) != (row_key, runs[row_key]):
             bind.execute(result.update().where(result.c.id == row["id"]).values(config_key=row_key, runs=runs[row_key]))
-    latest = set(newest.values())
-    bind.execute(result.update().where(result.c.id.not_in(latest)).values(latest=False))
-    bind.execute(result.update().where(result.c.id.in_(latest)).values(latest=True))
+    bind.execute(result.update().values(latest=False))
+    latest = sorted(newest.values())
+    for start in range(0, len(latest), 1000):  # bounded IN lists: databases cap the parameters of one statement
+        bind.execute(result.update().where(result.c.id.in_(latest[start:start + 1000])).values(latest=True))

@@ -20,7 +20,7 @@ from shared.jobs.lifecycle import (
     heartbeat,
     submit_job,
 )
-from shared.jobs.presence import announce, waiting_detail
+from shared.jobs.presence import announce, waiting_details
 from shared.jobs.reaper import reap_once
 from tests.conftest import Stack
 from tests.factories import make_result
@@ -143,13 +143,13 @@ def test_reaper_retries_orphans_expires_old_jobs_and_republishes_lost_ones(sessi
 
 def test_waiting_detail_comes_from_live_heartbeats(session: Session) -> None:
     job = submit_job(session, SPEC, "cpu")
-    assert "none connected" in waiting_detail(session, job)
+    assert "none connected" in waiting_details(session, [job])[job.id]
     announce(session, Worker(name="a", backend="cpu", queues=["cpu"], hardware="x", host="h"))
     announce(session, Worker(name="b", backend="cpu", queues=["cpu"], hardware="x", host="h", state="busy"))
-    assert waiting_detail(session, job) == "waiting for a cpu worker (2 connected, 1 busy, 0 queued ahead)"
+    assert waiting_details(session, [job])[job.id] == "waiting for a cpu worker (2 connected, 1 busy, 0 queued ahead)"
     session.execute(update(Worker).values(last_heartbeat=utcnow() - timedelta(minutes=5)))
     session.commit()
-    assert "none connected" in waiting_detail(session, job)
+    assert "none connected" in waiting_details(session, [job])[job.id]
 
 
 def test_concurrent_claims_have_exactly_one_winner(session: Session) -> None:
