@@ -60,7 +60,7 @@ def _settings(request: JobCreate) -> dict[str, Any]:
                              "leave streams out, or raise batch_size for more work in flight")
     if request.cuda_graphs and engine != "torch":
         raise InvalidRequest("cuda_graphs applies to the torch engine only (TensorRT manages its own launches); "
-                             'use "engine": "torch"')
+                             'use "backend": "gpu", "engine": "torch"')
     # Every job field the request carries, by name; model, tag and input size are resolved by the caller.
     asked = request.model_dump(include=set(JobSpec.model_fields) - {"model", "input_size"})
     return asked | {"engine": engine, "batch_size": request.batch_size or DEFAULT_BATCH[request.backend]}

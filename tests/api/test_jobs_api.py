@@ -52,6 +52,7 @@ def test_tag_selects_accuracy_and_input_size_follows_the_model(client: TestClien
         ({"model": "resnet50", "backend": "cpu", "batch_size": 0}, "batch_size must be a number from 1 to 4096"),
         ({"model": "resnet50", "backend": "cpu", "streams": 257}, "streams must be a number from 1 to 256"),
         ({"model": "resnet50", "backend": "gpu", "streams": 2}, "streams applies to cpu jobs only"),
+        ({"model": "resnet50", "backend": "cpu", "cuda_graphs": True}, 'use "backend": "gpu", "engine": "torch"'),
         ({"model": "resnet50", "backend": "cpu", "colour": "red"}, "accepted: model, backend, engine, precision"),
         ({"model": "resnet50", "backend": "cpu", "input_size": 16}, "input_size must be a number from 32 to 1024"),
         ({"model": "resnet50", "backend": "cpu", "duration_s": 601}, "duration_s must be a number from 1 to 600"),
