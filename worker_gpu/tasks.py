@@ -8,7 +8,7 @@ from shared.worker.agent import install
 from worker_gpu.devices import gpu_hardware
 
 app = get_app()
-agent = install(app, backend="gpu", queue="gpu", describe_hardware=gpu_hardware)
+agent = install(app, backend="gpu", describe_hardware=gpu_hardware)
 
 
 @app.task(name="worker_gpu.run_job", bind=True)  # acks late, prefetch 1: set on the app (shared.jobs.broker)

@@ -32,11 +32,10 @@ def depart(session: Session, name: str) -> None:
         session.commit()
 
 
-def live_workers(session: Session, queue: str | None = None) -> list[Worker]:
-    """Workers whose heartbeat is recent, optionally only those consuming `queue`."""
+def live_workers(session: Session) -> list[Worker]:
+    """Workers whose heartbeat is recent."""
     since = utcnow() - timedelta(seconds=get_settings().worker_live_s)
-    query = select(Worker).where(col(Worker.last_heartbeat) >= since).order_by(col(Worker.name))
-    return [w for w in session.exec(query) if queue is None or queue in w.queues]
+    return list(session.exec(select(Worker).where(col(Worker.last_heartbeat) >= since).order_by(col(Worker.name))))
 
 
 def waiting_details(session: Session, jobs: Sequence[Job]) -> dict[str, str]:

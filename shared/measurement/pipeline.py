@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shared import SpeedboardError
-from shared.jobs.vocabulary import AUTO_PRECISION_ON_GPU, DEFAULT_PRECISION, ENGINES
+from shared.jobs.vocabulary import AUTO_PRECISION_ON_GPU, DEFAULT_DURATION_S, DEFAULT_PRECISION, ENGINES
 from shared.measurement.hardware import host
 from shared.measurement.timing import Runnable, measure
 
@@ -52,7 +52,7 @@ class BenchSpec:
     batch_size: int = 1
     streams: int = 1  # resolved by the worker: its physical cores when a CPU job left it open
     input_size: int = 224
-    duration_s: float = 10.0
+    duration_s: float = DEFAULT_DURATION_S
     base_model: str | None = None  # a custom variant: timm builds base_model with model_kwargs
     model_kwargs: dict[str, Any] | None = None
     cuda_graphs: bool = False

@@ -23,8 +23,8 @@ log = logging.getLogger("speedboard.worker")
 
 
 class Agent:
-    def __init__(self, backend: str, queue: str, describe_hardware: Callable[[], tuple[str, Any]]) -> None:
-        self.backend, self.queue, self.describe_hardware = backend, queue, describe_hardware
+    def __init__(self, backend: str, describe_hardware: Callable[[], tuple[str, Any]]) -> None:
+        self.backend, self.describe_hardware = backend, describe_hardware
         self.name = ""
         self.job_id: str | None = None
         self.stop = threading.Event()
@@ -55,7 +55,7 @@ class Agent:
         self.beat()
         threading.Thread(target=self._beat_loop, name="speedboard-presence", daemon=True).start()
         start_reaper(self.stop)
-        log.info("worker %s ready on queue %s", self.name, self.queue)
+        log.info("worker %s ready on queues %s", self.name, ", ".join(queues_of(self.backend, self.name, self.hardware)))
 
     def on_shutdown(self, **_: Any) -> None:
         self.stop.set()
@@ -80,8 +80,8 @@ class Agent:
             self.beat()
 
 
-def install(app: Celery, backend: str, queue: str, describe_hardware: Callable[[], tuple[str, Any]]) -> Agent:
-    agent = Agent(backend, queue, describe_hardware)
+def install(app: Celery, backend: str, describe_hardware: Callable[[], tuple[str, Any]]) -> Agent:
+    agent = Agent(backend, describe_hardware)
     signals.celeryd_after_setup.connect(agent.on_setup, weak=False)
     signals.worker_ready.connect(agent.on_ready, weak=False)
     signals.worker_shutdown.connect(agent.on_shutdown, weak=False)
