@@ -6,16 +6,20 @@ import csv
 import io
 import json
 from collections.abc import Iterable
+from typing import Any
 
 from api.schemas import ResultPublic
 
 LATENCY_KEYS = ("mean", "stdev", "p50", "p90", "p95", "p99")
-NESTED = ("latency_ms", "windows", "hardware_detail", "versions")
+NESTED = ("throughput_ci95", "latency_ms", "latency_ci95", "latency_cv", "windows", "run_ids", "hardware_detail",
+          "versions")
 
 
 def columns() -> list[str]:
     plain = [name for name in ResultPublic.model_fields if name not in NESTED]
-    return plain + [f"latency_ms_{key}" for key in LATENCY_KEYS] + ["windows", "hardware_detail", "versions"]
+    latency = [f"latency_ms_{key}{part}" for key in LATENCY_KEYS for part in ("", "_ci95_low", "_ci95_high", "_cv")]
+    return plain + ["throughput_ci95_low", "throughput_ci95_high", *latency, "windows", "run_ids", "hardware_detail",
+                    "versions"]
 
 
 def to_csv(results: Iterable[ResultPublic]) -> str:
@@ -24,9 +28,19 @@ def to_csv(results: Iterable[ResultPublic]) -> str:
     writer.writeheader()
     for result in results:
         row = result.model_dump(mode="json", exclude=set(NESTED))
-        row |= {f"latency_ms_{key}": result.latency_ms.get(key) for key in LATENCY_KEYS}
+        row |= _interval("throughput_ci95", result.throughput_ci95)
+        for key in LATENCY_KEYS:
+            row[f"latency_ms_{key}"] = result.latency_ms.get(key)
+            row |= _interval(f"latency_ms_{key}_ci95", (result.latency_ci95 or {}).get(key))
+            row[f"latency_ms_{key}_cv"] = (result.latency_cv or {}).get(key)
         row["windows"] = ";".join(f"{w:.6g}" for w in result.windows)
+        row["run_ids"] = ";".join(str(i) for i in result.run_ids)
         row["hardware_detail"] = json.dumps(result.hardware_detail, sort_keys=True)
         row["versions"] = json.dumps(result.versions, sort_keys=True)
         writer.writerow(row)
     return out.getvalue()
+
+
+def _interval(name: str, interval: list[float] | None) -> dict[str, Any]:
+    low, high = interval if interval else (None, None)
+    return {f"{name}_low": low, f"{name}_high": high}

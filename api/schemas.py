@@ -9,10 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import SQLModel
 
 from shared.catalog.accuracy import Accuracy
-from shared.db.tables import JobSpec, ResultBase
+from shared.db.tables import JobSpec, ResultBase, RunBase
 from shared.jobs.vocabulary import (
     DEFAULT_DURATION_S,
     DEFAULT_PRECISION,
+    DEFAULT_REPEATS,
     ENGINES,
     RANGES,
     BackendName,
@@ -49,7 +50,10 @@ class JobCreate(BaseModel):
     streams: int | None = _ranged("streams", None, "cpu only; default: the worker's physical cores "
                                   f"(engines {', '.join(engines_of('gpu'))} run one stream)")
     input_size: int | None = _ranged("input_size", None, "default: the model's own size")
-    duration_s: float = _ranged("duration_s", DEFAULT_DURATION_S, "seconds of measuring, after a 2 s warm-up")
+    duration_s: float = _ranged("duration_s", DEFAULT_DURATION_S, "seconds of measuring, after a 2 s warm-up; the "
+                                "stability gate extends it up to 3× while the last three windows disagree by more than 5 %")
+    repeats: int = _ranged("repeats", DEFAULT_REPEATS["job"], "separate benchmark processes, combined into one result "
+                           "with a 95 % confidence interval (one run: the interval is unknown)")
     cuda_graphs: bool = Field(default=False, description="engine torch only: replay each batch as a CUDA graph")
     worker: str | None = Field(default=None, min_length=1, max_length=200,
                                description="run only on this worker (a name from GET /workers)")
@@ -92,6 +96,7 @@ class SuiteCreate(BaseModel):
     name: Literal["seed"] = Field(default="seed", description="seed: the seed study's models and settings")
     backend: BackendName
     duration_s: float = _ranged("duration_s", DEFAULT_DURATION_S, "seconds of measuring per model")
+    repeats: int = _ranged("repeats", DEFAULT_REPEATS["suite"], "benchmark processes per model, for confidence intervals")
     worker: str | None = Field(default=None, min_length=1, max_length=200, description="run every job on this worker")
     hardware: str | None = Field(default=None, min_length=1, max_length=200, description="run every job on this hardware")
 
@@ -133,9 +138,25 @@ class ResultPublic(ResultBase, Accuracy):
     id: int
     job_id: str
     created_at: datetime
-    runs: int
+    runs: int  # this configuration's run number (1 = its first result)
     latest: bool
     suite_id: str | None
+    run_ids: list[int] = []  # the repeats combined here: GET /results/{id}/runs
+
+
+class RunPublic(RunBase):
+    """One repeat's own figures."""
+
+    id: int
+    job_id: str
+    result_id: int | None
+    repeat: int
+    created_at: datetime
+
+
+class RunsPublic(SQLModel):
+    items: list[RunPublic]
+    total: int
 
 
 class JobPublic(JobSpec):
@@ -171,6 +192,7 @@ class SuitePublic(SQLModel):
     id: str
     name: str
     backend: str
+    repeats: int
     created_at: datetime
     total: int
     counts: dict[str, int]
@@ -194,6 +216,8 @@ class WorkerPublic(SQLModel):
     state: str
     job_id: str | None
     queues: list[str]
+    peak_gflops: dict[str, float]  # matrix-multiply peak per precision, measured by the worker at start
+    peak_method: str | None  # what measured it (library, size, streams), or why it was not measured
     started_at: datetime
     last_heartbeat: datetime
 

@@ -101,7 +101,7 @@ def main() -> int:
             line += f"; CUDA graphs {speedboard(graphed, args.duration) / statistics.median(ours):.3f}x"
         print(line, flush=True)
         if importlib.util.find_spec("tensorrt") is not None and device.type == "cuda":
-            trt = run_benchmark(replace(spec, engine="tensorrt"), lambda *_: None, lambda: False)
+            trt = run_benchmark(replace(spec, engine="tensorrt"), lambda *_: None, lambda: False)["run"]
             print(f"{'':16s} TensorRT {trt['throughput']:9.1f} img/s "
                   f"({trt['throughput'] / statistics.median(ours):.2f}x the torch engine)", flush=True)
         del module, batch, runner

@@ -24,7 +24,11 @@ class Settings(BaseSettings):
     )
     max_params_m: float = 1000.0
     max_attempts: int = 3
-    job_time_limit_s: float = 30 * 60
+    job_time_limit_s: float = 30 * 60  # a whole job, every repeat included; the broker's redelivery follows it
+    # Preparing one repeat (converting or loading, compiling) in a job's worst case; TensorRT adds its build limit.
+    prepare_allowance_s: float = 120.0
+    # Seconds a worker spends measuring its matmul peak per precision, once per host and library versions.
+    peak_measure_s: float = 3.0
     queue_ttl_s: float = 24 * 3600
     heartbeat_s: float = 10.0
     heartbeat_timeout_s: float = 60.0

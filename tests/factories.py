@@ -2,29 +2,53 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from shared.analysis.intervals import cv, mean_ci95
 from shared.db.engine import session_scope
+from shared.db.tables import Run
 from shared.jobs.lifecycle import add_result
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
+RUNS = "_runs"  # a made result's repeats' throughputs, stored as run rows by seed()
 
 
-def make_result(n: int, **overrides: object) -> dict[str, object]:
+def make_result(n: int, runs: Sequence[float] | None = None, **overrides: object) -> dict[str, object]:
+    """A result as the worker stores it; `runs` (throughputs) makes it the combination of that many repeats."""
     values: dict[str, object] = dict(
         job_id=f"job-{n}", model="resnet50", pretrained_tag="a1_in1k", backend="cpu", engine="openvino",
         throughput=100.0 + n, latency_ms={"mean": 10.0, "stdev": 1.0, "p50": 9.5, "p90": 11.0, "p95": 12.0, "p99": 14.0},
-        stable=True, windows=[99.0, 101.0], iterations=500, duration_s=5.0, batch_size=1, streams=2,
+        stable=True, stable_after_s=5.0, windows=[99.0, 101.0], iterations=500, duration_s=5.0, batch_size=1, streams=2,
         precision="fp16", precision_used="fp16", input_size=224, params_m=25.6, gflops=8.2, prepare_s=0.3,
         cache_hit=True, hardware="Intel Xeon Processor, 2 cores", hardware_detail={"physical_cores": 2},
-        host="bench-1", versions={"openvino": "2026.4.1"}, created_at=T0 + timedelta(minutes=n),
+        host="bench-1", versions={"openvino": "2026.4.1"}, created_at=T0 + timedelta(minutes=n), method_version=2,
+        peak_rss_mb=180.0, artifact_mb=12.5,
     )
+    if runs:
+        mean, interval = mean_ci95(runs)
+        values |= {"throughput": mean, "throughput_ci95": list(interval) if interval else None, "throughput_cv": cv(runs),
+                   "repeats": len(runs), RUNS: list(runs)}
+    return values | overrides
+
+
+def make_run(**overrides: object) -> dict[str, object]:
+    """One repeat's figures as the benchmark process reports them."""
+    values: dict[str, object] = dict(
+        throughput=100.0, latency_ms={"mean": 10.0, "stdev": 1.0, "p50": 9.5, "p90": 11.0, "p95": 12.0, "p99": 14.0},
+        stable=True, stable_after_s=5.0, windows=[99.0, 101.0], window_s=2.0, iterations=500, duration_s=5.0,
+        prepare_s=0.3, cache_hit=True, peak_rss_mb=180.0, device_memory_mb=None, artifact_mb=12.5)
     return values | overrides
 
 
 def seed(*results: dict[str, object]) -> None:
-    """Store results as a worker does: each the latest run of its configuration."""
+    """Store results as a worker does: each the latest run of its configuration, with its repeats as run rows."""
     with session_scope() as session:
         for fields in results:
-            add_result(session, fields)
+            fields = dict(fields)
+            throughputs = fields.pop(RUNS, None) or [fields["throughput"]]
+            result = add_result(session, fields)
+            for repeat, throughput in enumerate(throughputs, start=1):
+                session.add(Run.model_validate(make_run(throughput=throughput) | {
+                    "job_id": result.job_id, "result_id": result.id, "repeat": repeat, "created_at": result.created_at}))
         session.commit()

@@ -7,6 +7,10 @@ fp32, fp16 and bf16 force the hint. `precision_used` is read back from the compi
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,7 +20,9 @@ import numpy as np
 import openvino as ov
 
 from shared.measurement.cache import cache_key, cached
+from shared.measurement.children import die_with_parent
 from shared.measurement.hardware import cpu_hardware, versions
+from shared.measurement.memory import size_mb
 from shared.measurement.pipeline import BenchmarkError, BenchSpec, PreparedEngine, Report
 
 PRECISION_HINTS = {"fp32": "f32", "fp16": "f16", "bf16": "bf16"}
@@ -52,17 +58,19 @@ class OpenVinoRunner:
 
 
 def convert(spec: BenchSpec, folder: Path) -> dict[str, Any]:
-    """Export the fused torch model to OpenVINO IR with a static input shape; returns the cache metadata."""
-    from shared.ml.prepare import prepare  # torch and timm only on a cache miss
-
-    started = time.perf_counter()
-    model = prepare(spec.base_model or spec.model, spec.input_size, spec.batch_size, spec.model_kwargs)
-    try:
-        ir = ov.convert_model(model.module, example_input=np.zeros(model.input_shape, np.float32), input=[model.input_shape])
-    except Exception as error:  # noqa: BLE001
-        raise BenchmarkError(f"OpenVINO could not convert {spec.model}: {str(error).strip()[:500]}") from error
-    ov.save_model(ir, folder / "model.xml", compress_to_fp16=weights_format(spec.precision) == "fp16")
-    return {"params_m": model.params_m, "gflops": model.gflops, "convert_s": time.perf_counter() - started}
+    """The IR of the fused torch model, written to `folder` by a process of its own (worker_cpu.convert); returns
+    the cache metadata. That process dies with this one, and its failure is this job's, with its reason."""
+    done = subprocess.run([sys.executable, "-m", "worker_cpu.convert", str(folder)], input=spec.to_json(),
+                          capture_output=True, text=True, preexec_fn=die_with_parent)
+    if done.returncode != 0:
+        how = f"was killed by {signal.Signals(-done.returncode).name}" if done.returncode < 0 \
+            else f"exited with code {done.returncode}"
+        likely = " (likely out of memory: try a smaller batch or input size)" if done.returncode == -signal.SIGKILL else ""
+        raise BenchmarkError(f"converting {spec.model} to OpenVINO IR {how}{likely}: {done.stderr.strip()[-500:]}")
+    answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    if "error" in answer:
+        raise BenchmarkError(answer["error"])
+    return answer
 
 
 def weights_format(precision: str) -> str:
@@ -118,6 +126,7 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
         hardware=hardware,
         hardware_detail=detail,
         versions=versions("openvino", "torch", "timm", "numpy"),
+        artifact_mb=size_mb(xml, xml.with_suffix(".bin")),
         details={
             "infer_requests": requests,
             "threads": int(compiled.get_property("INFERENCE_NUM_THREADS")),

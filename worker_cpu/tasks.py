@@ -5,7 +5,7 @@ from shared.measurement.hardware import cpu_hardware
 from shared.worker.agent import install
 
 app = get_app()
-agent = install(app, backend="cpu", describe_hardware=cpu_hardware)
+agent = install(app, backend="cpu", describe_hardware=cpu_hardware, peak_module="worker_cpu.peak")
 
 
 @app.task(name="worker_cpu.run_job", bind=True)  # acks late, prefetch 1: set on the app (shared.jobs.broker)

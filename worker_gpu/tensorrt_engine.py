@@ -20,6 +20,7 @@ import torch
 
 from shared.measurement.cache import cache_key, cached
 from shared.measurement.hardware import versions
+from shared.measurement.memory import size_mb
 from shared.measurement.pipeline import BenchmarkError, BenchSpec, PreparedEngine, Report, gpu_precision
 from worker_gpu.cuda_timing import OutOfMemoryExplained, out_of_memory_message, run_timed
 from worker_gpu.devices import gpu_hardware
@@ -210,6 +211,7 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
                 "engine_mb": round((folder / "engine.plan").stat().st_size / 2**20, 1)}
 
     folder, meta, hit = cached(root, key, build)
+    free_before = torch.cuda.mem_get_info(device)[0]
     engine = load_engine(folder / "engine.plan", spec.batch_size)
     if engine is None:  # written by another TensorRT build, damaged or missing: build it again
         shutil.rmtree(folder, ignore_errors=True)
@@ -218,8 +220,13 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
         if engine is None:
             raise BenchmarkError("TensorRT built an engine it cannot load again; please report it with the worker's log")
     hardware, detail = gpu_hardware()
+    runner = TensorRTRunner(engine, spec.batch_size, device)
+    # The engine's weights, its execution context's activation memory and the I/O buffers, as the device sees them
+    # (TensorRT allocates outside torch's allocator). Written for a GPU, not run on one here.
+    used_mb = round((free_before - torch.cuda.mem_get_info(device)[0]) / 2**20, 1)
     return PreparedEngine(
-        runnable=TensorRTRunner(engine, spec.batch_size, device), streams=1, precision_used=gpu_precision(spec.precision),
+        runnable=runner, streams=1, precision_used=gpu_precision(spec.precision),
+        artifact_mb=size_mb(folder / "engine.plan"), device_memory_mb=lambda: used_mb if used_mb > 0 else None,
         cache_hit=hit, params_m=meta["params_m"], gflops=meta["gflops"], hardware=hardware,
         hardware_detail=detail | cuda_detail(device),
         versions=versions("tensorrt", "torch", "timm", "nvidia-modelopt", "onnx") | {"tensorrt": trt.__version__},

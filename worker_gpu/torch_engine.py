@@ -76,6 +76,13 @@ def cuda_detail(device: torch.device) -> dict[str, Any]:
     return {key: value for key, value in detail.items() if value is not None}  # never hide what nvidia-smi said
 
 
+def allocator_peak_mb(device: torch.device) -> float | None:
+    """torch's caching allocator's peak since prepare; None off CUDA. Written for a GPU, not run on one here."""
+    if device.type != "cuda":
+        return None
+    return round(torch.cuda.max_memory_allocated(device) / 2**20, 1)
+
+
 def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
     device = torch.device(spec.device or "cuda")
     if device.type == "cuda" and not torch.cuda.is_available():
@@ -88,8 +95,11 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
         if spec.cuda_graphs and device.type == "cuda":
             graph = capture_graph(module, batch)
     hardware, detail = gpu_hardware()
+    if device.type == "cuda":  # from here on the allocator's peak is what measuring takes: weights, input, activations
+        torch.cuda.reset_peak_memory_stats(device)
     return PreparedEngine(
         runnable=TorchRunner(module, batch, graph), streams=1, precision_used=NAMES[batch.dtype], cache_hit=False,
+        device_memory_mb=lambda: allocator_peak_mb(device),
         params_m=prepared.params_m, gflops=prepared.gflops, hardware=hardware, hardware_detail=detail | cuda_detail(device),
         versions=versions("torch", "timm", "torchvision"),
         details={"channels_last": True, "cuda_graphs": graph is not None},

@@ -6,8 +6,9 @@ import importlib.util
 import json
 from functools import lru_cache
 from pathlib import Path
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from api.deps import SessionDep
@@ -40,14 +41,19 @@ def charts_page() -> FileResponse:
 
 @router.get("/charts/data", response_model=ChartsPublic)
 def read_chart_data(session: SessionDep, backend: BackendName | None = None, hardware: str | None = None,
-                    precision: RanPrecision | None = None, suite: str | None = None) -> Response:
+                    precision: RanPrecision | None = None, suite: str | None = None,
+                    max_memory_mb: Annotated[float | None, Query(ge=0, description="only points that used at most this "
+                                                                 "much memory (device memory on a GPU, peak resident set "
+                                                                 "on a CPU)")] = None) -> Response:
     """One chart per backend, hardware, engine and precision that ran (`precision` selects it): points, Pareto
     frontier and insights."""
     # Serialized once here rather than validated again against response_model: the page reads thousands of points.
     def compute() -> bytes:
-        return json.dumps(chart_data(session, backend, hardware, precision, suite), separators=(",", ":")).encode()
+        return json.dumps(chart_data(session, backend, hardware, precision, suite, max_memory_mb),
+                          separators=(",", ":")).encode()
 
-    return Response(cached(session, (backend, hardware, precision, suite), compute), media_type="application/json")
+    key = (backend, hardware, precision, suite, max_memory_mb)
+    return Response(cached(session, key, compute), media_type="application/json")
 
 
 @router.get("/static/plotly.min.js", include_in_schema=False)

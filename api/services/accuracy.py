@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Any
-
 from sqlmodel import Session, select
 
 from api.schemas import ResultPublic
 from shared.catalog.accuracy import AccuracyBook
-from shared.db.tables import CatalogEntry, Result
+from shared.db.tables import CatalogEntry
 
 
 def load_book(session: Session) -> AccuracyBook:
@@ -21,7 +18,3 @@ def with_accuracy(result: ResultPublic, book: AccuracyBook) -> ResultPublic:
     for field, value in book.lookup(result.model, result.pretrained_tag, result.input_size).model_dump().items():
         setattr(result, field, value)
     return result
-
-
-def results_public(rows: Iterable[Result | Any], book: AccuracyBook) -> list[ResultPublic]:
-    return [with_accuracy(ResultPublic.model_validate(row, from_attributes=True), book) for row in rows]

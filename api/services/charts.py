@@ -16,7 +16,8 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from api.services.accuracy import load_book
-from shared.analysis.frontier import Point, pareto_frontier
+from api.services.results import MEMORY_MB, runs_of
+from shared.analysis.frontier import Point, frontier_certainty, pareto_frontier
 from shared.analysis.insights import write_insights
 from shared.catalog.accuracy import AccuracyBook
 from shared.catalog.registry import lookup
@@ -27,7 +28,9 @@ PLOTTED = ("the latest run of each configuration (model, tag, engine, hardware, 
 COLUMNS = (Result.id, Result.job_id, Result.model, Result.pretrained_tag, Result.backend, Result.engine, Result.hardware,
            Result.precision, Result.precision_used, Result.throughput, Result.latency_ms, Result.batch_size,
            Result.streams, Result.input_size, Result.params_m, Result.gflops, Result.created_at, Result.runs,
-           Result.stable, Result.config_key, Result.cuda_graphs, Result.method_version)
+           Result.stable, Result.config_key, Result.cuda_graphs, Result.method_version, Result.throughput_ci95,
+           Result.throughput_cv, Result.latency_ci95, Result.repeats, Result.stable_after_s, Result.peak_rss_mb,
+           Result.device_memory_mb, Result.artifact_mb, Result.achieved_gflops, Result.peak_share)
 
 
 class ChartPoint(BaseModel):
@@ -41,9 +44,20 @@ class ChartPoint(BaseModel):
     top5: float | None
     top1_img_size: int | None
     top1_source: str | None
-    throughput: float
+    throughput: float  # the mean over the job's repeats
+    throughput_ci95: list[float] | None  # [low, high]; None with one run
+    throughput_cv: float | None
     latency_p50_ms: float | None
     latency_p99_ms: float | None
+    latency_ci95: dict[str, list[float] | None] | None  # per percentile
+    repeats: int
+    run_ids: list[int]
+    stable_after_s: float | None
+    peak_rss_mb: float | None
+    device_memory_mb: float | None
+    artifact_mb: float | None
+    achieved_gflops: float | None
+    peak_share: float | None
     batch_size: int
     streams: int
     input_size: int
@@ -58,6 +72,9 @@ class ChartPoint(BaseModel):
     runs: int
     stable: bool
     frontier: bool
+    # A frontier point's share of bootstrap resamples of the runs in which it stays on the frontier; None off the
+    # frontier or with one run.
+    frontier_certainty: float | None
     runs_url: str
 
 
@@ -86,20 +103,23 @@ class ChartsPublic(BaseModel):
 
 
 def chart_data(session: Session, backend: str | None, hardware: str | None, precision: str | None,
-               suite: str | None) -> dict[str, Any]:
+               suite: str | None, max_memory_mb: float | None = None) -> dict[str, Any]:
     """The body of GET /charts/data, shaped as `ChartsPublic`; `precision` selects the precision that ran."""
     query = select(*COLUMNS)
     query = query.where(col(Result.suite_id) == suite) if suite else query.where(col(Result.latest))
     for column, value in ((Result.backend, backend), (Result.hardware, hardware), (Result.precision_used, precision)):
         if value is not None:
             query = query.where(col(column) == value)
+    if max_memory_mb is not None:
+        query = query.where(MEMORY_MB <= max_memory_mb)
     # Sorted here, not in SQL: SQLite would rather scan every result in id order than sort the latest ones.
     rows = _newest_per_config(sorted(session.exec(query).all(), key=lambda row: row.id))
     book = load_book(session)
+    runs = runs_of(session, [row.id for row in rows])
     groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        groups[(row.backend, row.hardware, row.engine, row.precision_used)].append(_point(row, book))
-    charts = [_chart(key, points) for key, points in sorted(groups.items())]
+        groups[(row.backend, row.hardware, row.engine, row.precision_used)].append(_point(row, book, runs.get(row.id, [])))
+    charts = [_chart(key, points, runs) for key, points in sorted(groups.items())]
     return {"plotted": PLOTTED + (" within the suite" if suite else ""), "charts": charts,
             "options": _options(session).model_dump()}
 
@@ -112,7 +132,7 @@ def _newest_per_config(rows: Any) -> list[Any]:
     return list(newest.values())
 
 
-def _point(row: Any, book: AccuracyBook) -> dict[str, Any]:
+def _point(row: Any, book: AccuracyBook, runs: list[tuple[int, float]]) -> dict[str, Any]:
     accuracy = book.lookup(row.model, row.pretrained_tag, row.input_size)
     info = lookup(row.model)
     default_tag = info.default_tag if info else None
@@ -124,24 +144,33 @@ def _point(row: Any, book: AccuracyBook) -> dict[str, Any]:
     return dict(
         result_id=row.id, job_id=row.job_id, label=label, model=row.model, pretrained_tag=row.pretrained_tag,
         family=accuracy.family, top1=accuracy.top1, top5=accuracy.top5, top1_img_size=accuracy.top1_img_size,
-        top1_source=accuracy.top1_source, throughput=row.throughput, latency_p50_ms=latency.get("p50"),
-        latency_p99_ms=latency.get("p99"), batch_size=row.batch_size, streams=row.streams, input_size=row.input_size,
+        top1_source=accuracy.top1_source, throughput=row.throughput, throughput_ci95=row.throughput_ci95,
+        throughput_cv=row.throughput_cv, latency_p50_ms=latency.get("p50"), latency_p99_ms=latency.get("p99"),
+        latency_ci95=row.latency_ci95, repeats=row.repeats, run_ids=[run_id for run_id, _ in runs],
+        stable_after_s=row.stable_after_s, peak_rss_mb=row.peak_rss_mb, device_memory_mb=row.device_memory_mb,
+        artifact_mb=row.artifact_mb, achieved_gflops=row.achieved_gflops, peak_share=row.peak_share,
+        batch_size=row.batch_size, streams=row.streams, input_size=row.input_size,
         precision=row.precision, precision_used=row.precision_used, cuda_graphs=row.cuda_graphs,
         method_version=row.method_version, params_m=row.params_m, gflops=row.gflops,
         hardware=row.hardware, created_at=row.created_at.isoformat(), runs=row.runs, stable=row.stable, frontier=False,
-        runs_url=f"/results?config={row.config_key}&limit=1000",  # the key is hex: nothing to escape
+        frontier_certainty=None, runs_url=f"/results?config={row.config_key}&limit=1000",  # the key is hex: nothing to escape
     )
 
 
-def _chart(key: tuple[str, str, str, str], points: list[dict[str, Any]]) -> dict[str, Any]:
+def _chart(key: tuple[str, str, str, str], points: list[dict[str, Any]],
+           runs: dict[int, list[tuple[int, float]]]) -> dict[str, Any]:
     backend, hardware, engine, precision = key
     _disambiguate(points)
-    known = [Point(str(p["result_id"]), p["label"], p["family"], p["throughput"], p["top1"]) for p in points
-             if p["top1"] is not None and p["throughput"] > 0]
+    known = [Point(str(p["result_id"]), p["label"], p["family"], p["throughput"], p["top1"],
+                   throughput_ci95=tuple(p["throughput_ci95"]) if p["throughput_ci95"] else None,
+                   peak_share=p["peak_share"])
+             for p in points if p["top1"] is not None and p["throughput"] > 0]
     frontier = pareto_frontier(known)
-    on_frontier = {int(p.key) for p in frontier}
+    certainty = frontier_certainty(known, {p.key: [t for _, t in runs.get(int(p.key), [])] for p in known})
+    on_frontier = {p.key for p in frontier}
     for point in points:
-        point["frontier"] = point["result_id"] in on_frontier
+        point["frontier"] = str(point["result_id"]) in on_frontier
+        point["frontier_certainty"] = certainty.get(str(point["result_id"])) if point["frontier"] else None
     return {"key": "|".join(key), "backend": backend, "hardware": hardware, "engine": engine, "precision": precision,
             "points": points, "frontier": [int(p.key) for p in frontier], "insights": write_insights(known)}
 

@@ -12,6 +12,7 @@ from api.schemas import JobCreate
 from shared.catalog.registry import closest, lookup
 from shared.db.tables import CatalogEntry, JobSpec, Worker
 from shared.jobs.queues import queue_for
+from shared.jobs.time_budget import check_time_budget
 from shared.jobs.vocabulary import DEFAULT_BATCH, default_engine, engines_of
 from shared.settings import get_settings
 
@@ -20,6 +21,12 @@ NEVER_DOWNLOADED = "Speedboard builds timm architectures by name with random wei
 
 
 def resolve(request: JobCreate, session: Session) -> JobSpec:
+    spec = _resolve(request, session)
+    check_time_budget(spec)
+    return spec
+
+
+def _resolve(request: JobCreate, session: Session) -> JobSpec:
     arch, tag = parse_model_name(request.model)
     variant = session.get(CatalogEntry, arch)
     if variant is not None and variant.kind == "variant" and tag is None:

@@ -8,21 +8,21 @@ from collections.abc import Sequence
 from sqlmodel import Session, col, func, select
 
 from api.schemas import JobCreate, JobPublic, JobsPublic
-from api.services.accuracy import load_book, results_public
 from api.services.job_requests import placement, resolve
+from api.services.results import results_public
 from shared.db.tables import Job, Result
 from shared.jobs.lifecycle import cancel_job, get_job, submit_job
 from shared.jobs.presence import waiting_details
 
 
 def jobs_public(session: Session, jobs: Sequence[Job]) -> list[JobPublic]:
-    """Jobs with their waiting detail and result: at most four queries (workers, queue, results, accuracy book)."""
+    """Jobs with their waiting detail and result: at most five queries (workers, queue, results, runs, accuracy book)."""
     details = waiting_details(session, [job for job in jobs if job.status == "queued"])
     succeeded = [job.id for job in jobs if job.status == "succeeded"]
     results = {}
     if succeeded:
         rows = session.exec(select(Result).where(col(Result.job_id).in_(succeeded))).all()
-        results = {result.job_id: result for result in results_public(rows, load_book(session))}
+        results = {result.job_id: result for result in results_public(session, rows)}
     items = []
     for job in jobs:
         public = JobPublic.model_validate(job, from_attributes=True)

@@ -19,11 +19,11 @@ from shared.jobs.vocabulary import TERMINAL
 def create_suite(session: Session, body: SuiteCreate) -> SuitePublic:
     """Queue every seed model with the seed's settings for the backend (streams: the worker's physical cores)."""
     settings = SEED_SETTINGS[body.backend]
-    requests = [JobCreate(model=model, backend=body.backend, duration_s=body.duration_s, worker=body.worker,
-                          hardware=body.hardware, **settings) for model in SEED_MODELS]
+    requests = [JobCreate(model=model, backend=body.backend, duration_s=body.duration_s, repeats=body.repeats,
+                          worker=body.worker, hardware=body.hardware, **settings) for model in SEED_MODELS]
     # All resolved before any is queued: a bad entry queues nothing.
     planned = [(resolve(request, session), placement(request, session)) for request in requests]
-    suite = Suite(name=body.name, backend=body.backend)
+    suite = Suite(name=body.name, backend=body.backend, repeats=body.repeats)
     session.add(suite)
     session.commit()
     for spec, where in planned:
@@ -54,7 +54,7 @@ def _progress(suite: Suite, jobs: Sequence[Job]) -> SuitePublic:
     counts = Counter(job.status for job in jobs)
     finished = sum(counts[status] for status in TERMINAL)
     return SuitePublic(
-        id=suite.id, name=suite.name, backend=suite.backend, created_at=suite.created_at, total=len(jobs),
+        id=suite.id, name=suite.name, backend=suite.backend, repeats=suite.repeats, created_at=suite.created_at, total=len(jobs),
         counts=dict(counts), finished=finished, done=finished == len(jobs),
         progress=round(sum(1.0 if job.status in TERMINAL else job.progress for job in jobs) / max(len(jobs), 1), 3),
         chart_url=f"/charts?suite={suite.id}",

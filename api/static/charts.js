@@ -10,7 +10,9 @@ const STYLES = [
 ];
 const NO_FAMILY = { color: "#6b7280", symbol: "x" };
 const familyStyles = new Map(); // family name -> style, filled from the vocabulary before the first chart is drawn
-const FILTERS = ["backend", "hardware", "precision", "suite"];
+const FILTERS = ["backend", "hardware", "precision", "suite", "max_memory_mb"]; // sent to /charts/data
+const VIEW = ["size"]; // how points are drawn: kept in the address, never sent to the server
+const SELECTS = ["backend", "hardware", "precision", "suite"];
 const LABEL_LIMIT = 60; // above this many points per chart only frontier points are labelled: labels would pile up
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
@@ -19,6 +21,10 @@ const COLUMNS = [
   { key: "family", title: "Family" },
   { key: "top1", title: "Top-1 %", digits: 2 },
   { key: "throughput", title: "Images/s", digits: 1 },
+  { key: "throughput_ci95", title: "95% interval", cell: (p) => interval(p.throughput_ci95, 1, p.repeats),
+    sortValue: (p) => (p.throughput_ci95 ? p.throughput_ci95[1] - p.throughput_ci95[0] : null) },
+  { key: "throughput_cv", title: "CV %", digits: 1, scale: 100 },
+  { key: "repeats", title: "Repeats", digits: 0 },
   { key: "latency_p50_ms", title: "p50 ms", digits: 2 },
   { key: "latency_p99_ms", title: "p99 ms", digits: 2 },
   { key: "batch_size", title: "Batch", digits: 0 },
@@ -27,6 +33,11 @@ const COLUMNS = [
   { key: "precision_used", title: "Ran in" },
   { key: "params_m", title: "Params (M)", digits: 1 },
   { key: "gflops", title: "GFLOPs", digits: 2 },
+  { key: "peak_share", title: "% of peak", digits: 1, scale: 100 },
+  { key: "peak_rss_mb", title: "Peak RSS MB", digits: 0 },
+  { key: "device_memory_mb", title: "GPU MB", digits: 0 },
+  { key: "artifact_mb", title: "Model MB", digits: 1 },
+  { key: "frontier_certainty", title: "Frontier sure %", digits: 0, scale: 100 },
   { key: "hardware", title: "Hardware", wrap: true },
   { key: "runs", title: "Runs", digits: 0, cell: (p) => `<a href="${escapeHtml(p.runs_url)}" target="_blank">${p.runs}</a>` },
   { key: "created_at", title: "Date", cell: (p) => `<span title="${formatDate(p.created_at)} UTC">${p.created_at.slice(0, 10)}</span>` },
@@ -51,9 +62,20 @@ function formatNumber(value, digits) {
 
 const formatDate = (iso) => iso.slice(0, 16).replace("T", " ");
 
+// A 95% interval as text; one run has none ("one run": unknown, never shown as zero).
+function interval(ci, digits, repeats) {
+  if (!ci) return repeats > 1 ? "—" : "one run";
+  return `${formatNumber(ci[0], digits)}–${formatNumber(ci[1], digits)}`;
+}
+
 function currentFilters() {
   const query = new URLSearchParams(location.search);
   return Object.fromEntries(FILTERS.map((name) => [name, query.get(name) || ""]));
+}
+
+function currentView() {
+  const query = new URLSearchParams(location.search);
+  return Object.fromEntries(VIEW.map((name) => [name, query.get(name) || ""]));
 }
 
 function queryString(filters, extra = {}) {
@@ -125,7 +147,9 @@ function fillFilters(options, filters) {
     precision: [["", "every precision run"], ...options.precisions.map((p) => [p, p])],
     suite: [["", "all results"], ...options.suites.map((s) => [s.id, `${s.name} (${s.backend}, ${formatDate(s.created_at)})`])],
   };
-  for (const name of FILTERS) {
+  $("#filters input[name=max_memory_mb]").value = filters.max_memory_mb;
+  $("#filters select[name=size]").value = currentView().size;
+  for (const name of SELECTS) {
     const list = choices[name];
     if (filters[name] && !list.some(([value]) => value === filters[name])) list.push([filters[name], filters[name]]);
     const select = $(`#filters select[name=${name}]`);
@@ -180,6 +204,33 @@ function openRuns(event) {
   if (url) window.open(url, "_blank", "noopener");
 }
 
+function spread(p) {
+  if (!p.throughput_ci95) return `one run: interval unknown`;
+  return `95% interval ${interval(p.throughput_ci95, 1, p.repeats)} over ${p.repeats} runs, CV ${formatNumber(p.throughput_cv * 100, 1)}%`;
+}
+
+function memoryText(p) {
+  const parts = [];
+  if (p.peak_rss_mb !== null) parts.push(`peak RSS ${formatNumber(p.peak_rss_mb, 0)} MB`);
+  if (p.device_memory_mb !== null) parts.push(`GPU memory ${formatNumber(p.device_memory_mb, 0)} MB`);
+  if (p.artifact_mb !== null) parts.push(`model on disk ${formatNumber(p.artifact_mb, 1)} MB`);
+  return parts.length ? `memory while measuring: ${parts.join(", ")}` : "memory not measured";
+}
+
+function peakText(p) {
+  if (p.achieved_gflops === null) return "";
+  const share = p.peak_share === null ? "no measured peak for this precision"
+    : `<b>${formatNumber(p.peak_share * 100, 1)}%</b> of this machine's measured ${escapeHtml(p.precision_used)} peak`;
+  return `${formatNumber(p.achieved_gflops, 1)} GFLOP/s achieved · ${share}`;
+}
+
+function gateText(p) {
+  const gate = p.stable ? `stable after ${formatNumber(p.stable_after_s, 1)} s of measuring`
+    : "unstable: windows still disagreed at 3× the duration";
+  const sure = p.frontier_certainty === null ? "" : ` · on the frontier in ${formatNumber(p.frontier_certainty * 100, 0)}% of resamples`;
+  return gate + sure;
+}
+
 function hoverText(p) {
   const tag = p.pretrained_tag ? ` <span style="color:#6b7280">(${escapeHtml(p.pretrained_tag)})</span>` : "";
   const top1 = p.top1 === null ? "top-1 unknown"
@@ -187,16 +238,33 @@ function hoverText(p) {
   return [
     `<b>${escapeHtml(p.label)}</b>${tag} · ${escapeHtml(p.family ?? "family unknown")}`,
     top1,
-    `<b>${formatNumber(p.throughput, 1)}</b> images/s · latency p50 ${formatNumber(p.latency_p50_ms, 2)} ms, `
-      + `p99 ${formatNumber(p.latency_p99_ms, 2)} ms`,
+    `<b>${formatNumber(p.throughput, 1)}</b> images/s (mean) · ${spread(p)}`,
+    `latency p50 ${formatNumber(p.latency_p50_ms, 2)} ms, p99 ${formatNumber(p.latency_p99_ms, 2)} ms`,
     `batch ${p.batch_size} · ${p.streams} streams · ${p.input_size}px · ran in ${escapeHtml(p.precision_used)} (asked ${escapeHtml(p.precision)})`
       + (p.cuda_graphs ? " · CUDA graphs" : ""),
-    `${formatNumber(p.params_m, 1)} M params · ${formatNumber(p.gflops, 2)} GFLOPs`,
+    `${formatNumber(p.params_m, 1)} M params · ${formatNumber(p.gflops, 2)} GFLOPs per image`,
+    peakText(p),
+    memoryText(p),
     escapeHtml(p.hardware),
-    `${formatDate(p.created_at)} UTC · latest of ${p.runs} run${p.runs === 1 ? "" : "s"} · ${p.stable ? "stable" : "unstable"}`
-      + ` · method v${p.method_version}`,
+    gateText(p),
+    `${formatDate(p.created_at)} UTC · latest of ${p.runs} result${p.runs === 1 ? "" : "s"} · method v${p.method_version}`,
     `<i>click to open every run</i>`,
   ].join("<br>");
+}
+
+// Error bars: each point's 95% interval around its mean; none (NaN) where one run leaves it unknown.
+function errorBars(points, color) {
+  return {
+    type: "data", symmetric: false, visible: true, thickness: 1.5, width: 4, color,
+    array: points.map((p) => (p.throughput_ci95 ? p.throughput_ci95[1] - p.throughput : NaN)),
+    arrayminus: points.map((p) => (p.throughput_ci95 ? p.throughput - p.throughput_ci95[0] : NaN)),
+  };
+}
+
+// Marker size: uniform, or by the share of the machine's peak (6 px at 0 %, 26 px at 100 %; unknown: small).
+function markerSize(points) {
+  if (currentView().size !== "peak_share") return 11;
+  return points.map((p) => (p.peak_share === null ? 6 : 6 + 20 * Math.min(1, p.peak_share)));
 }
 
 function markerTrace(points, name, yaxis, style, labelAll) {
@@ -206,7 +274,8 @@ function markerTrace(points, name, yaxis, style, labelAll) {
     y: points.map((p) => (yaxis === "y" ? p.top1 : 0)),
     text: points.map((p) => (labelAll || p.frontier ? p.label : "")),
     textposition: "top center", textfont: { size: 11, color: "#374151" },
-    marker: { size: 11, color: style.color, symbol: style.symbol, line: { width: 1, color: "#ffffff" } },
+    marker: { size: markerSize(points), color: style.color, symbol: style.symbol, line: { width: 1, color: "#ffffff" } },
+    error_x: errorBars(points, Array.isArray(style.color) ? "#6b7280" : style.color),
     customdata: points.map((p) => [hoverText(p), p.runs_url]),
     hovertemplate: "%{customdata[0]}<extra></extra>",
   };
@@ -278,18 +347,23 @@ function renderTable() {
   const matches = (p) => [p.label, p.family, p.hardware].some((v) => (v ?? "").toLowerCase().includes(needle));
   const rows = needle ? state.points.filter(matches) : [...state.points];
   const { key, dir } = state.sort;
-  rows.sort((a, b) => compareValues(a[key], b[key], dir));
+  const sortColumn = COLUMNS.find((c) => c.key === key);
+  const value = sortColumn?.sortValue ?? ((p) => p[key]);
+  rows.sort((a, b) => compareValues(value(a), value(b), dir));
   const cells = (p) => COLUMNS.map((c) => `<td class="${cellClass(c)}">${cellHtml(c, p)}</td>`).join("");
   const html = rows.map((p) => `<tr class="${p.frontier ? "on-frontier" : ""}">${cells(p)}</tr>`);
   $("#results-table tbody").innerHTML = html.join("");
-  $("#row-count").textContent = `${rows.length} of ${state.points.length} points · models in bold are on the frontier`;
+  $("#row-count").textContent = `${rows.length} of ${state.points.length} points · models in bold are on the frontier`
+    + " · intervals are 95% (Student's t over repeats)";
 }
 
 const cellClass = (column) => (column.digits !== undefined ? "num" : column.wrap ? "wrap" : "");
 
 function cellHtml(column, point) {
   if (column.cell) return column.cell(point);
-  return column.digits !== undefined ? formatNumber(point[column.key], column.digits) : escapeHtml(point[column.key] ?? "—");
+  if (column.digits === undefined) return escapeHtml(point[column.key] ?? "—");
+  const value = point[column.key];
+  return formatNumber(value === null || value === undefined ? value : value * (column.scale ?? 1), column.digits);
 }
 
 function compareValues(a, b, dir) {
@@ -337,7 +411,7 @@ function renderJobs(jobs) {
 
 function onFilterChange() {
   const form = new FormData($("#filters"));
-  const query = queryString(Object.fromEntries(FILTERS.map((name) => [name, form.get(name)])));
+  const query = queryString(Object.fromEntries([...FILTERS, ...VIEW].map((name) => [name, form.get(name)])));
   history.pushState(null, "", query ? `?${query}` : location.pathname);
   loadCharts();
 }

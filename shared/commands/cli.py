@@ -18,7 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from shared import SpeedboardError
-from shared.jobs.vocabulary import BACKENDS, DEFAULT_DURATION_S
+from shared.jobs.vocabulary import BACKENDS, DEFAULT_DURATION_S, DEFAULT_REPEATS, RANGES
 
 DEFAULT_URL = os.environ.get("SPEEDBOARD_URL", "http://127.0.0.1:8000")
 
@@ -96,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     seed.add_argument("--backend", choices=BACKENDS, required=True)
     seed.add_argument("--duration", type=float, default=DEFAULT_DURATION_S,
                       help=f"seconds of measuring per model (default {DEFAULT_DURATION_S:g})")
+    low, high = RANGES["repeats"]
+    seed.add_argument("--repeats", type=int, default=DEFAULT_REPEATS["suite"], choices=range(low, high + 1), metavar="N",
+                      help=f"benchmark processes per model, for 95%% intervals ({low}-{high}, "
+                           f"default {DEFAULT_REPEATS['suite']})")
     where = seed.add_mutually_exclusive_group()
     where.add_argument("--worker", help="run every job on this worker (a name from GET /workers)")
     where.add_argument("--hardware", help='run every job on workers with this hardware label, e.g. "NVIDIA H200"')
@@ -107,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     base = args.url.rstrip("/")
     try:
         if args.action == "seed":
-            body = {"name": "seed", "backend": args.backend, "duration_s": args.duration}
+            body = {"name": "seed", "backend": args.backend, "duration_s": args.duration, "repeats": args.repeats}
             body |= {key: value for key in ("worker", "hardware") if (value := getattr(args, key)) is not None}
             created = call(f"{base}/suites", "POST", body)
             print(f"queued {created['total']} seed models on {args.backend} as suite {created['id']}")

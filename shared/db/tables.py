@@ -57,6 +57,7 @@ class JobSpec(SQLModel):
     streams: int | None = None
     input_size: int = 224
     duration_s: float = 10.0
+    repeats: int = 1  # separate benchmark processes, combined into one result with confidence intervals
     # A custom variant (POST /models) builds `base_model` with `model_kwargs`; `model` is then the variant's name.
     base_model: str | None = None
     model_kwargs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
@@ -86,19 +87,52 @@ class Job(JobSpec, table=True):
     finished_at: datetime | None = _optional_ts()
 
 
+class RunBase(SQLModel):
+    """One repeat of a job: one benchmark process's own measurement (what the pipeline returns as `run`)."""
+
+    throughput: float
+    latency_ms: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    stable: bool  # the stability gate passed
+    stable_after_s: float | None = None  # seconds of measuring when it passed; None when it never did
+    windows: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    window_s: float | None = None
+    iterations: int
+    duration_s: float
+    prepare_s: float
+    cache_hit: bool
+    peak_rss_mb: float | None = None  # the benchmark process's peak resident set while measuring
+    device_memory_mb: float | None = None  # GPU engines: device memory the engine used; None where unknown
+    artifact_mb: float | None = None  # the converted model or engine on disk; None when nothing is converted
+
+
+class Run(RunBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    job_id: str = Field(index=True)
+    result_id: int | None = Field(default=None, index=True)
+    repeat: int  # 1, 2, ... in the order they ran
+    created_at: datetime = _ts()
+
+
 class ResultBase(SQLModel):
-    """What one benchmark measured and on what: the benchmark pipeline returns exactly these fields."""
+    """What one job measured and on what: its repeats combined (means, 95 % intervals, spread), and the machine."""
 
     model: str
     pretrained_tag: str | None = None
     backend: str
     engine: str
-    throughput: float
-    latency_ms: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    stable: bool
-    windows: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    iterations: int
-    duration_s: float
+    throughput: float  # the mean over the job's repeats
+    # [low, high] by Student's t over the repeats; None with one run (unknown, not zero).
+    throughput_ci95: list[float] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    throughput_cv: float | None = None  # standard deviation / mean over the repeats; None with one run
+    latency_ms: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))  # means
+    latency_ci95: dict[str, list[float] | None] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    latency_cv: dict[str, float | None] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    repeats: int = 1  # runs combined here (each in the run table)
+    stable: bool  # every run passed the stability gate
+    stable_after_s: float | None = None  # the slowest run's; None when a run never became stable
+    windows: list[float] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))  # every run's, in order
+    iterations: int  # over all runs
+    duration_s: float  # seconds measured, over all runs
     batch_size: int
     streams: int
     precision: str
@@ -106,9 +140,14 @@ class ResultBase(SQLModel):
     input_size: int
     cuda_graphs: bool = False  # engine torch: each batch replayed as a CUDA graph
     params_m: float
-    gflops: float
-    prepare_s: float
-    cache_hit: bool
+    gflops: float  # per image
+    achieved_gflops: float | None = None  # gflops × throughput
+    peak_share: float | None = None  # achieved_gflops / the worker's measured matmul peak in precision_used
+    peak_rss_mb: float | None = None  # the largest of the runs'
+    device_memory_mb: float | None = None
+    artifact_mb: float | None = None
+    prepare_s: float  # the first run's (a conversion or engine build, when not cached, is in it)
+    cache_hit: bool  # the first run's
     hardware: str
     hardware_detail: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     host: str
@@ -163,6 +202,7 @@ class Suite(SQLModel, table=True):
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
     name: str
     backend: str
+    repeats: int = 1
     created_at: datetime = _ts(index=True)
 
 
@@ -176,5 +216,8 @@ class Worker(SQLModel, table=True):
     host: str
     state: str = "idle"
     job_id: str | None = None
+    # The machine's matrix-multiply peak per precision, GFLOP/s, measured by the worker at start, and how.
+    peak_gflops: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    peak_method: str | None = None
     started_at: datetime = _ts()
     last_heartbeat: datetime = _ts(index=True)

@@ -14,7 +14,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from shared import Conflict, NotFound
-from shared.db.tables import Job, JobSpec, Result, utcnow
+from shared.db.tables import Job, JobSpec, Result, Run, utcnow
 from shared.jobs.broker import publish
 from shared.jobs.vocabulary import TERMINAL
 from shared.settings import get_settings
@@ -98,15 +98,18 @@ def heartbeat(session: Session, job_id: str, worker: str, **values: Any) -> str 
     return get_job(session, job_id).status
 
 
-def finish_succeeded(session: Session, job_id: str, worker: str, result: dict[str, Any]) -> str:
-    """Store the result and end the job in one transaction; a job cancelled meanwhile stores nothing."""
+def finish_succeeded(session: Session, job_id: str, worker: str, result: dict[str, Any],
+                     runs: list[dict[str, Any]]) -> str:
+    """Store the result and its runs and end the job in one transaction; a job cancelled meanwhile stores nothing."""
     job = get_job(session, job_id)
     if job.worker != worker or job.status not in ("running", "cancelling"):
         return job.status
     if job.status == "cancelling":
         return finish(session, job_id, worker, "cancelled", detail="cancelled while measuring")
     now = utcnow()
-    add_result(session, result | {"job_id": job_id, "created_at": now, "suite_id": job.suite_id})
+    stored = add_result(session, result | {"job_id": job_id, "created_at": now, "suite_id": job.suite_id})
+    for number, run in enumerate(runs, start=1):
+        session.add(Run.model_validate(run | {"job_id": job_id, "result_id": stored.id, "repeat": number, "created_at": now}))
     outcome = session.execute(
         update(Job)
         .where(col(Job.id) == job_id, col(Job.worker) == worker, col(Job.status) == "running")

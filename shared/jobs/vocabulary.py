@@ -56,10 +56,16 @@ RANGES: dict[str, tuple[int, int]] = {
     "streams": (1, 256),
     "input_size": (32, 1024),
     "duration_s": (1, 600),
+    "repeats": (1, 10),
 }
 DEFAULT_BATCH: dict[str, int] = {"cpu": 1, "gpu": 256}
 DEFAULT_DURATION_S = 10.0
 DEFAULT_PRECISION = "auto"
+DEFAULT_REPEATS = {"job": 1, "suite": 3}  # a suite's points are compared with each other: intervals by default
+# How long measuring can take (shared.measurement.timing): a warm-up, then duration_s, extended by the stability gate
+# up to MAX_EXTENSION × duration_s. The API bounds a job's worst case with them.
+WARMUP_S = 2.0
+MAX_EXTENSION = 3.0
 
 
 def vocabulary() -> dict[str, object]:
@@ -71,5 +77,7 @@ def vocabulary() -> dict[str, object]:
         "precisions": list(PRECISIONS), "ran_precisions": list(RAN_PRECISIONS), "auto_precision_on_gpu": AUTO_PRECISION_ON_GPU,
         "statuses": list(STATUSES), "terminal": sorted(TERMINAL), "families": list(FAMILIES),
         "ranges": {name: {"min": low, "max": high} for name, (low, high) in RANGES.items()},
-        "defaults": {"batch_size": DEFAULT_BATCH, "duration_s": DEFAULT_DURATION_S, "precision": DEFAULT_PRECISION},
+        "defaults": {"batch_size": DEFAULT_BATCH, "duration_s": DEFAULT_DURATION_S, "precision": DEFAULT_PRECISION,
+                     "repeats": DEFAULT_REPEATS},
+        "measuring": {"warmup_s": WARMUP_S, "max_extension": MAX_EXTENSION},
     }

@@ -17,13 +17,14 @@ from typing import Any, Protocol
 from shared import SpeedboardError
 from shared.jobs.vocabulary import AUTO_PRECISION_ON_GPU, DEFAULT_DURATION_S, DEFAULT_PRECISION, ENGINES
 from shared.measurement.hardware import host
+from shared.measurement.memory import peak_rss_mb, reset_peak_rss
 from shared.measurement.timing import Runnable, measure
 
 Report = Callable[[str, float], None]
 
 # Bump whenever the way of measuring changes (warm-up, windows, statistics, what an engine times): every result
-# records it, and the chart's hover and the CSV show it.
-METHOD_VERSION = 1
+# records it, and the chart's hover and the CSV show it. 2: the stability gate, repeats, memory while measuring.
+METHOD_VERSION = 2
 
 
 def gpu_precision(precision: str) -> str:
@@ -53,6 +54,7 @@ class BenchSpec:
     streams: int = 1  # resolved by the worker: its physical cores when a CPU job left it open
     input_size: int = 224
     duration_s: float = DEFAULT_DURATION_S
+    repeats: int = 1  # the worker runs this process once per repeat; each process measures once
     base_model: str | None = None  # a custom variant: timm builds base_model with model_kwargs
     model_kwargs: dict[str, Any] | None = None
     cuda_graphs: bool = False
@@ -85,6 +87,9 @@ class PreparedEngine:
     hardware_detail: dict[str, Any]
     versions: dict[str, str]
     details: dict[str, Any] = field(default_factory=dict)
+    artifact_mb: float | None = None  # the converted model or engine on disk; None when the engine converts nothing
+    # Device memory the engine used while measuring, read after it (GPU engines); None where unknown.
+    device_memory_mb: Callable[[], float | None] = lambda: None
 
 
 class EngineModule(Protocol):
@@ -100,22 +105,26 @@ def load_engine(name: str) -> EngineModule:
 
 
 def run_benchmark(spec: BenchSpec, report: Report, should_stop: Callable[[], bool]) -> dict[str, Any]:
-    """Prepare the engine, measure it, and return the result's fields (ResultBase: all but job, time and run)."""
+    """Prepare the engine, measure it once, and return one run's figures and what it ran on (shared.db.tables.RunBase
+    and ResultBase's descriptive fields, by name; the worker combines its repeats into the result)."""
     started = time.perf_counter()
     report("preparing", 0.0)
     prepared = load_engine(spec.engine).prepare(spec, report)
     prepare_s = time.perf_counter() - started
+    # Memory while measuring, not while converting: the high-water mark starts again from here.
+    rss_reset = reset_peak_rss()
     measurement = measure(prepared.runnable, spec.duration_s, report, should_stop)
     asked = {name: getattr(spec, name) for name in RESULT_FROM_SPEC}
-    measured = {"throughput": measurement.throughput, "latency_ms": measurement.latency_ms,
-                "stable": measurement.stable, "windows": measurement.windows, "iterations": measurement.iterations,
-                "duration_s": measurement.duration_s}
+    run = {"throughput": measurement.throughput, "latency_ms": measurement.latency_ms, "stable": measurement.stable,
+           "stable_after_s": measurement.stable_after_s, "windows": measurement.windows, "window_s": measurement.window_s,
+           "iterations": measurement.iterations, "duration_s": measurement.duration_s, "prepare_s": prepare_s,
+           "cache_hit": prepared.cache_hit, "peak_rss_mb": peak_rss_mb() if rss_reset else None,
+           "device_memory_mb": prepared.device_memory_mb(), "artifact_mb": prepared.artifact_mb}
     described = {"streams": prepared.streams, "precision_used": prepared.precision_used, "params_m": prepared.params_m,
-                 "gflops": prepared.gflops, "cache_hit": prepared.cache_hit, "hardware": prepared.hardware,
+                 "gflops": prepared.gflops, "hardware": prepared.hardware,
                  "hardware_detail": prepared.hardware_detail | {"engine": prepared.details},
-                 "versions": prepared.versions}
-    # Exactly shared.db.tables.ResultBase's fields (a test holds them together); the worker validates them there.
-    return asked | measured | described | {"prepare_s": prepare_s, "host": host(), "method_version": METHOD_VERSION}
+                 "versions": prepared.versions, "host": host(), "method_version": METHOD_VERSION}
+    return {"run": run, "described": asked | described}
 
 
 # What a result repeats from the job's spec as asked; the rest is measured or described by the engine.

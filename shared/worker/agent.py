@@ -18,15 +18,19 @@ from shared.jobs.reaper import start_reaper
 from shared.measurement.hardware import host
 from shared.settings import get_settings
 from shared.worker import runner
+from shared.worker.peaks import machine_peaks
 
 log = logging.getLogger("speedboard.worker")
 
 
 class Agent:
-    def __init__(self, backend: str, describe_hardware: Callable[[], tuple[str, Any]]) -> None:
+    def __init__(self, backend: str, describe_hardware: Callable[[], tuple[str, Any]], peak_module: str,
+                 peak_key: Callable[[], dict[str, str]]) -> None:
         self.backend, self.describe_hardware = backend, describe_hardware
+        self.peak_module, self.peak_key = peak_module, peak_key
         self.name = ""
         self.job_id: str | None = None
+        self.peaks: dict[str, Any] = {}
         self.stop = threading.Event()
 
     @cached_property
@@ -39,6 +43,7 @@ class Agent:
             name=self.name, backend=self.backend, hardware=self.hardware, host=host(),
             state="busy" if self.job_id else "idle", job_id=self.job_id,
             queues=queues_of(self.backend, self.name, self.hardware),
+            peak_gflops=self.peaks.get("peak_gflops", {}), peak_method=self.peaks.get("method"),
         )
         with session_scope() as session:
             announce(session, worker)
@@ -52,10 +57,18 @@ class Agent:
     def on_ready(self, sender: Any = None, **_: Any) -> None:
         self.name = sender.hostname
         migrate()
+        self.measure_peaks()
         self.beat()
         threading.Thread(target=self._beat_loop, name="speedboard-presence", daemon=True).start()
         start_reaper(self.stop)
         log.info("worker %s ready on queues %s", self.name, ", ".join(queues_of(self.backend, self.name, self.hardware)))
+
+    def measure_peaks(self) -> None:
+        """The machine's matmul peak per precision, before the first job (cached per host and library versions)."""
+        settings = get_settings()
+        self.peaks = machine_peaks(self.peak_module, settings.cache_dir, settings.peak_measure_s,
+                                   settings.host_lock_path, self.peak_key())
+        log.info("worker peak GFLOP/s %s (%s)", self.peaks.get("peak_gflops"), self.peaks.get("method"))
 
     def on_shutdown(self, **_: Any) -> None:
         self.stop.set()
@@ -74,14 +87,16 @@ class Agent:
         self.job_id = job_id
         self.beat()
         try:
-            return runner.run_job(job_id, worker)
+            return runner.run_job(job_id, worker, self.peaks)
         finally:
             self.job_id = None
             self.beat()
 
 
-def install(app: Celery, backend: str, describe_hardware: Callable[[], tuple[str, Any]]) -> Agent:
-    agent = Agent(backend, describe_hardware)
+def install(app: Celery, backend: str, describe_hardware: Callable[[], tuple[str, Any]], peak_module: str,
+            peak_key: Callable[[], dict[str, str]] = dict) -> Agent:
+    """Wire the agent into the worker's signals; `peak_module` runs as `python -m` to measure the machine's peak."""
+    agent = Agent(backend, describe_hardware, peak_module, peak_key)
     signals.celeryd_after_setup.connect(agent.on_setup, weak=False)
     signals.worker_ready.connect(agent.on_ready, weak=False)
     signals.worker_shutdown.connect(agent.on_shutdown, weak=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import json
 import logging
 import os
@@ -11,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from queue import Empty, Queue
 from typing import Any
@@ -21,8 +21,10 @@ from sqlmodel import Session
 from shared.db.engine import session_scope
 from shared.db.tables import Job, JobSpec
 from shared.jobs.lifecycle import attempt_lost, claim_job, finish, finish_succeeded, get_job, heartbeat, release_job
+from shared.measurement.children import die_with_parent
 from shared.measurement.hardware import physical_cores
 from shared.measurement.pipeline import BenchSpec
+from shared.measurement.repeats import RepeatsDisagree, combine
 from shared.settings import get_settings
 from shared.worker.host_lock import host_lock
 
@@ -42,15 +44,26 @@ class Outcome:
     payload: Any = None
 
 
-def run_job(job_id: str, worker: str) -> str:
-    """Run one job to its end; returns the job's status afterwards ("skipped" when another holds it)."""
+@dataclass
+class Repeat:
+    """Which of the job's repeats is running, and when the whole job must be done."""
+
+    number: int
+    of: int
+    deadline: float
+
+
+def run_job(job_id: str, worker: str, peaks: Mapping[str, Any] | None = None) -> str:
+    """Run one job to its end; returns the job's status afterwards ("skipped" when another holds it).
+
+    `peaks` is the worker's measured matmul peak (shared.worker.peaks.machine_peaks), for each result's peak share."""
     with session_scope() as session:
         job = claim_job(session, job_id, worker)
         if job is None:
             log.info("job %s is not claimable (duplicate delivery or already taken)", job_id)
             return "skipped"
         try:
-            return record(session, job, worker, _run_with_host_lock(session, job, worker))
+            return record(session, job, worker, _run_with_host_lock(session, job, worker, peaks or {}))
         except Exception as error:
             # A bug of ours must still end the job with a reason rather than leave it to the reaper.
             log.exception("job %s failed inside the worker", job_id)
@@ -59,7 +72,7 @@ def run_job(job_id: str, worker: str) -> str:
                           error=f"internal error in the worker ({type(error).__name__}: {error}); please report it")
 
 
-def _run_with_host_lock(session: Session, job: Job, worker: str) -> Outcome:
+def _run_with_host_lock(session: Session, job: Job, worker: str, peaks: Mapping[str, Any]) -> Outcome:
     def still_wanted() -> bool:
         status = heartbeat(session, job.id, worker, detail="waiting for another benchmark on this machine to finish")
         return status == "running"
@@ -67,7 +80,29 @@ def _run_with_host_lock(session: Session, job: Job, worker: str) -> Outcome:
     with host_lock(get_settings().host_lock_path, still_wanted) as acquired:
         if not acquired:
             return Outcome("cancelled")
-        return run_benchmark_process(session, job, worker)
+        return run_repeats(session, job, worker, peaks)
+
+
+def run_repeats(session: Session, job: Job, worker: str, peaks: Mapping[str, Any]) -> Outcome:
+    """One benchmark process per repeat, one after another on this machine, combined into one result."""
+    deadline = time.monotonic() + get_settings().job_time_limit_s  # for the whole job, every repeat included
+    runs, described = [], []
+    for number in range(1, job.repeats + 1):
+        outcome = run_benchmark_process(session, job, worker, Repeat(number, job.repeats, deadline))
+        if outcome.kind != "result":
+            if outcome.kind in ("failed", "lost") and job.repeats > 1:
+                outcome.payload = f"repeat {number} of {job.repeats}: {outcome.payload}"
+            return outcome
+        runs.append(outcome.payload["run"])
+        described.append(outcome.payload["described"])
+    try:
+        result = combine(runs, described, peaks.get("peak_gflops", {}))
+    except RepeatsDisagree as error:
+        return Outcome("failed", f"{error}; run the job again")
+    peak = peaks.get("peak_gflops", {}).get(result["precision_used"])
+    result["hardware_detail"] = result["hardware_detail"] | {
+        "peak": {"precision": result["precision_used"], "gflops": peak, "method": peaks.get("method")}}
+    return Outcome("result", {"result": result, "runs": runs})
 
 
 def bench_spec(job: Job) -> BenchSpec:
@@ -80,14 +115,6 @@ def bench_spec(job: Job) -> BenchSpec:
     })
 
 
-_LIBC = ctypes.CDLL("libc.so.6", use_errno=True)  # loaded here: nothing may be loaded between fork and exec
-
-
-def die_with_parent() -> None:
-    # If the worker itself is killed, its benchmark must not run on and skew the retry's timings.
-    _LIBC.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-
-
 def _read_events(stream: Any, events: Queue[list[Any] | None]) -> None:
     for line in stream:
         try:
@@ -97,7 +124,7 @@ def _read_events(stream: Any, events: Queue[list[Any] | None]) -> None:
     events.put(None)
 
 
-def run_benchmark_process(session: Session, job: Job, worker: str) -> Outcome:
+def run_benchmark_process(session: Session, job: Job, worker: str, repeat: Repeat) -> Outcome:
     """Run the benchmark process, relaying progress and honouring cancellation and the time limit.
 
     The process never outlives this call, whatever happens here: an orphan would skew the next job's timing.
@@ -110,14 +137,14 @@ def run_benchmark_process(session: Session, job: Job, worker: str) -> Outcome:
         cwd=os.getcwd(), start_new_session=True,
     )
     try:
-        return _watch(session, job, worker, process)
+        return _watch(session, job, worker, process, repeat)
     finally:
         if process.poll() is None:
             process.kill()
         process.wait()
 
 
-def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[str]) -> Outcome:
+def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[str], repeat: Repeat) -> Outcome:
     settings = get_settings()
     assert process.stdin is not None and process.stdout is not None
     process.stdin.write(bench_spec(job).to_json())
@@ -125,7 +152,7 @@ def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[st
     events: Queue[list[Any] | None] = Queue()
     threading.Thread(target=_read_events, args=(process.stdout, events), daemon=True).start()
 
-    deadline = time.monotonic() + settings.job_time_limit_s
+    which = f" (repeat {repeat.number} of {repeat.of})" if repeat.of > 1 else ""
     stage, fraction, asked_to_stop = "preparing", 0.0, None
     status: str | None = "running"
     while True:
@@ -144,8 +171,9 @@ def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[st
         elif event:
             return Outcome(event[0], event[1] if len(event) > 1 else None)
         try:
-            status = heartbeat(session, job.id, worker, stage=stage, progress=overall_progress(stage, fraction),
-                               detail=f"{stage} on {worker}" if status != "cancelling" else "cancelling")
+            progress = (repeat.number - 1 + overall_progress(stage, fraction)) / repeat.of
+            status = heartbeat(session, job.id, worker, stage=stage, progress=round(progress, 3),
+                               detail=f"{stage} on {worker}{which}" if status != "cancelling" else "cancelling")
         except OperationalError as error:  # database briefly away: the lease outlasts short outages
             session.rollback()
             log.warning("heartbeat for job %s failed: %s", job.id, str(error).splitlines()[0])
@@ -157,9 +185,10 @@ def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[st
             asked_to_stop = now
         elif asked_to_stop is not None and now - asked_to_stop > CANCEL_GRACE_S:
             return Outcome("cancelled")
-        elif now > deadline:
+        elif now > repeat.deadline:
             return Outcome("failed", f"exceeded the job time limit of {_duration(settings.job_time_limit_s)} "
-                                     "(SPEEDBOARD_JOB_TIME_LIMIT_S); use a shorter duration_s or a smaller model")
+                                     "(SPEEDBOARD_JOB_TIME_LIMIT_S); use a shorter duration_s, fewer repeats or a "
+                                     "smaller model")
 
 
 def overall_progress(stage: str, fraction: float) -> float:
@@ -181,7 +210,7 @@ def describe_exit(returncode: int) -> str:
 
 def record(session: Session, job: Job, worker: str, outcome: Outcome) -> str:
     if outcome.kind == "result":
-        return finish_succeeded(session, job.id, worker, outcome.payload)
+        return finish_succeeded(session, job.id, worker, outcome.payload["result"], outcome.payload["runs"])
     if outcome.kind == "failed":
         return finish(session, job.id, worker, "failed", error=outcome.payload, detail="failed")
     if outcome.kind == "cancelled":

@@ -152,7 +152,7 @@ def test_torch_runs_with_and_without_cuda_graphs_are_two_points(client: TestClie
     seed(make_result(1, **torch_run, throughput=3000.0), make_result(2, **torch_run, cuda_graphs=True, throughput=3300.0))
     chart = client.get("/charts/data", params={"backend": "gpu"}).json()["charts"][0]
     points = sorted(chart["points"], key=lambda p: p["throughput"])
-    assert [(p["cuda_graphs"], p["runs"], p["method_version"]) for p in points] == [(False, 1, 1), (True, 1, 1)]
+    assert [(p["cuda_graphs"], p["runs"], p["method_version"]) for p in points] == [(False, 1, 2), (True, 1, 2)]
     assert points[1]["label"].endswith(", CUDA graphs)") and not points[0]["label"].endswith("CUDA graphs)")
 
 

@@ -21,7 +21,7 @@ from shared.db.engine import session_scope
 from shared.db.tables import Job, Result
 from shared.jobs.lifecycle import get_job
 from shared.jobs.presence import live_workers
-from shared.worker.runner import die_with_parent
+from shared.measurement.children import die_with_parent
 from tests.conftest import REPO, Stack
 
 

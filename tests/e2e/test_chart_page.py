@@ -40,8 +40,14 @@ FRONTIER = ["convnext_small", "levit_256", "efficientnet_b0", "mobilenetv3_large
 GPU_MODELS = [("resnet50", "a1_in1k", 2900.0), ("convnext_small", "in12k_ft_in1k", 1400.0)]
 
 
+# Three of them measured three times each (symmetric runs: their means are the speeds above), with a share of the peak.
+REPEATED = {"mobilenetv3_large_100": [880.0, 900.0, 920.0], "levit_256": [440.0, 450.0, 460.0],
+            "efficientnet_b0": [590.0, 600.0, 610.0]}
+
+
 def store_results() -> None:
-    results = [make_result(n, model=model, pretrained_tag=tag, throughput=speed)
+    results = [make_result(n, model=model, pretrained_tag=tag, throughput=speed, runs=REPEATED.get(model),
+                           achieved_gflops=speed * 0.6, peak_share=min(1.0, speed / 1000))
                for n, (model, tag, speed) in enumerate(CPU_MODELS)]
     results.append(make_result(20, model="resnet50", pretrained_tag="a1_in1k", throughput=230.0))  # resnet50's second run
     results.append(make_result(21, model="test_vit", pretrained_tag=None, throughput=3000.0, input_size=160))
@@ -182,11 +188,58 @@ def test_chart_page_draws_every_point_frontier_insights_table_and_live_jobs(serv
         page.fill("#table-filter", "mobile")
         assert sorted(column(page, 1)) == ["efficientnet_b0", "mobilenetv3_large_100"]
         page.fill("#table-filter", "")
-        runs = page.eval_on_selector_all("#results-table tbody tr", """rows => rows.map(row => [
-            row.cells[0].textContent, row.cells[12].textContent, row.cells[13].textContent, row.querySelector('a').href])""")
+        headers = page.eval_on_selector_all("#results-table th", "cells => cells.map(c => c.dataset.key)")
+        hardware_at, runs_at = headers.index("hardware"), headers.index("runs")
+        runs = page.eval_on_selector_all("#results-table tbody tr", f"""rows => rows.map(row => [
+            row.cells[0].textContent, row.cells[{hardware_at}].textContent, row.cells[{runs_at}].textContent,
+            row.querySelector('a').href])""")
         assert [r[2] for r in runs if r[:2] == ["resnet50", CPU_HARDWARE]] == ["2"]
         assert all("/results?config=" in r[3] for r in runs)
         assert "format=csv" in (page.get_attribute("#csv", "href") or "")
+
+        # Uncertainty, memory and the share of the peak: error bars where repeats give an interval, none where
+        # one run leaves it unknown; the figures in the table and in the hover.
+        bars = page.evaluate("""() => {
+            const plot = document.querySelector('section.chart .js-plotly-plot');
+            const traces = plot._fullData.filter(t => t.mode.includes('markers'));
+            return {drawn: plot.querySelectorAll('.subplot.xy .errorbar path.xerror').length,
+                    visible: traces.every(t => t.error_x.visible && t.error_x.type === 'data'),
+                    widths: Object.fromEntries(traces.flatMap(t => t.text.map((label, i) =>
+                        [label, (t.error_x.array[i] ?? NaN) + (t.error_x.arrayminus[i] ?? NaN)])))};
+        }""")
+        with_interval = [p for p in cpu["points"] if p["throughput_ci95"] and p["top1"] is not None]
+        assert len(with_interval) == len(REPEATED) and bars["visible"]
+        assert bars["drawn"] == len(with_interval)  # one bar per point with an interval, none for one-run points
+        for p in with_interval:
+            low, high = p["throughput_ci95"]
+            assert bars["widths"][p["label"]] == pytest.approx(high - low)
+        cell = {key: headers.index(key) for key in ("label", "throughput_ci95", "repeats", "peak_share", "peak_rss_mb")}
+        rows = page.eval_on_selector_all("#results-table tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+        levit = next(r for r in rows if r[cell["label"]] == "levit_256")
+        low, high = next(p for p in cpu["points"] if p["model"] == "levit_256")["throughput_ci95"]
+        assert levit[cell["throughput_ci95"]] == f"{low:,.1f}–{high:,.1f}" and levit[cell["repeats"]] == "3"
+        assert levit[cell["peak_share"]] == "45.0" and levit[cell["peak_rss_mb"]] == "180"
+        assert next(r for r in rows if r[cell["label"]] == "tresnet_l")[cell["throughput_ci95"]] == "one run"
+        hover = page.evaluate("""() => {
+            const plot = document.querySelector('section.chart .js-plotly-plot');
+            return plot._fullData.flatMap(t => t.customdata ? t.customdata.map(c => c[0]) : []);
+        }""")
+        levit_hover = next(h for h in hover if h.startswith("<b>levit_256</b>"))
+        assert f"95% interval {low:,.1f}–{high:,.1f} over 3 runs" in levit_hover
+        assert "peak RSS 180 MB" in levit_hover and "model on disk 12.5 MB" in levit_hover
+        assert "<b>45.0%</b> of this machine's measured fp16 peak" in levit_hover and "stable after 5.0 s" in levit_hover
+        assert "on the frontier in 100% of resamples" in levit_hover
+        assert "one run: interval unknown" in next(h for h in hover if h.startswith("<b>tresnet_l</b>"))
+        # Points sized by their share of the peak, on request (a view option kept in the address).
+        page.select_option("#filters select[name=size]", "peak_share")
+        page.wait_for_selector("body[data-rendered=true]")
+        assert "size=peak_share" in page.url
+        sizes = page.evaluate("""() => Object.fromEntries(document.querySelector('section.chart .js-plotly-plot')._fullData
+            .filter(t => t.mode.includes('markers')).flatMap(t => t.text.map((label, i) => [label, t.marker.size[i]])))""")
+        assert sizes["mobilenetv3_large_100"] > sizes["levit_256"] > sizes["swin_small_patch4_window7_224"]
+        page.screenshot(path=SCREENSHOTS / "charts-peak-share.png")
+        page.select_option("#filters select[name=size]", "")
+        page.wait_for_selector("body[data-rendered=true]")
 
         # Clicking a point opens every run of its configuration in a new tab.
         point = page.locator("section.chart").first.locator(".subplot.xy .scatterlayer .point").first

@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from shared.worker.runner import die_with_parent
+from shared.measurement.children import die_with_parent
 from tests.conftest import REPO, Stack
 from tests.e2e.processes import alive, free_port, pids_of_tree, wait_until
 

@@ -9,9 +9,10 @@ import openvino as ov
 import pytest
 import torch
 
-from shared.db.tables import ResultBase
+from shared.db.tables import ResultBase, RunBase
 from shared.measurement.hardware import cpu_flags
 from shared.measurement.pipeline import BenchmarkError, BenchSpec, run_benchmark
+from shared.measurement.repeats import combine
 from shared.ml.prepare import prepare as prepare_model
 from shared.worker.runner import overall_progress
 from worker_cpu import openvino_engine
@@ -33,12 +34,17 @@ def test_benchmark_runs_and_second_prepare_hits_the_cache(model: str, input_size
     assert stages[:3] == ["preparing", "converting", "building engine"] and "measuring" in stages
     progress = [overall_progress(stage, fraction) for stage, fraction in events]
     assert progress == sorted(progress)  # a job's progress never goes backwards
-    assert first["cache_hit"] is False and first["iterations"] >= 20 and first["throughput"] > 0
-    assert first["streams"] == 2 and first["hardware_detail"]["engine"]["infer_requests"] >= 2
-    assert first["precision_used"] in ("fp16", "fp32", "bf16") and first["gflops"] > 0
-    assert set(first) == set(ResultBase.model_fields)  # exactly what the result table stores
-    second = run_benchmark(spec, lambda *_: None, lambda: False)
-    assert second["cache_hit"] is True and second["prepare_s"] < first["prepare_s"] / 2
+    run, described = first["run"], first["described"]
+    assert run["cache_hit"] is False and run["iterations"] >= 20 and run["throughput"] > 0
+    assert described["streams"] == 2 and described["hardware_detail"]["engine"]["infer_requests"] >= 2
+    assert described["precision_used"] in ("fp16", "fp32", "bf16") and described["gflops"] > 0
+    # Memory while measuring: the process's resident peak (this test's own process, so at least torch's size),
+    # and the IR on disk; no device memory on a CPU.
+    assert run["peak_rss_mb"] > 50 and 0 < run["artifact_mb"] < 100 and run["device_memory_mb"] is None
+    assert set(run) == set(RunBase.model_fields)  # exactly what the run table stores
+    assert set(combine([run], [described], {})) == set(ResultBase.model_fields)  # and, combined, the result table
+    second = run_benchmark(spec, lambda *_: None, lambda: False)["run"]
+    assert second["cache_hit"] is True and second["prepare_s"] < run["prepare_s"] / 2
 
 
 def test_ir_has_a_static_shape_and_fp16_weights(tmp_path: Path) -> None:

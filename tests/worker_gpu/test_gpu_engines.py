@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from shared.db.tables import ResultBase
+from shared.db.tables import ResultBase, RunBase
 from shared.measurement.cache import cached
 from shared.measurement.pipeline import BenchmarkError, BenchSpec, gpu_precision, run_benchmark
+from shared.measurement.repeats import combine
 from tests.conftest import REPO
 from worker_gpu.cuda_timing import OutOfMemoryExplained
 from worker_gpu.devices import CPU_LABEL
@@ -32,10 +33,14 @@ SPEC = BenchSpec(model="test_resnet", pretrained_tag=None, backend="gpu", engine
 def test_the_torch_engine_measures_on_the_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SPEEDBOARD_GPU_DEVICE", "cpu")
     stages: list[str] = []
-    result = run_benchmark(SPEC, lambda stage, _: stages.append(stage), lambda: False)
-    assert result["throughput"] > 0 and result["iterations"] >= 20 and result["batch_size"] == 2
+    measured = run_benchmark(SPEC, lambda stage, _: stages.append(stage), lambda: False)
+    run, result = measured["run"], measured["described"]
+    assert run["throughput"] > 0 and run["iterations"] >= 20 and result["batch_size"] == 2
     assert (result["engine"], result["precision_used"], result["hardware"]) == ("torch", "fp32", CPU_LABEL)
-    assert set(result) == set(ResultBase.model_fields)  # exactly what the result table stores
+    assert set(run) == set(RunBase.model_fields)  # exactly what the run table stores
+    assert set(combine([run], [result], {})) == set(ResultBase.model_fields)  # and, combined, the result table
+    # No converted artifact, and no device memory off CUDA: unknown, not zero.
+    assert run["artifact_mb"] is None and run["device_memory_mb"] is None and run["peak_rss_mb"] > 0
     assert result["hardware_detail"]["device"] == "cpu" and result["versions"]["torch"]
     assert stages[:2] == ["preparing", "building engine"] and "measuring" in stages
 
@@ -176,7 +181,7 @@ from shared.measurement.pipeline import BenchSpec, run_benchmark
 import worker_gpu.tensorrt_engine, worker_gpu.torch_engine, worker_gpu.cuda_timing
 spec = BenchSpec(model="test_resnet", pretrained_tag=None, backend="gpu", engine="torch", precision="fp32",
                  batch_size=2, streams=1, input_size=160, duration_s=1.0, cache_dir=Path("/nonexistent"), device="cpu")
-print("THROUGHPUT", run_benchmark(spec, lambda *_: None, lambda: False)["throughput"])
+print("THROUGHPUT", run_benchmark(spec, lambda *_: None, lambda: False)["run"]["throughput"])
 """
 
 
@@ -190,9 +195,11 @@ def test_engine_and_timing_code_import_with_only_torch_and_timm() -> None:
 def test_tensorrt_builds_caches_and_runs_an_engine(tmp_path: Path) -> None:
     spec = replace(SPEC, engine="tensorrt", precision="fp16", device="cuda", cache_dir=tmp_path)
     first = run_benchmark(spec, lambda *_: None, lambda: False)
-    second = run_benchmark(spec, lambda *_: None, lambda: False)
-    assert first["throughput"] > 0 and not first["cache_hit"] and second["cache_hit"]
-    assert first["hardware_detail"]["engine"]["engine_mb"] > 0 and first["versions"]["tensorrt"].startswith("11.")
+    second = run_benchmark(spec, lambda *_: None, lambda: False)["run"]
+    run, described = first["run"], first["described"]
+    assert run["throughput"] > 0 and not run["cache_hit"] and second["cache_hit"]
+    assert described["hardware_detail"]["engine"]["engine_mb"] > 0 and described["versions"]["tensorrt"].startswith("11.")
+    assert run["artifact_mb"] > 0 and run["device_memory_mb"] > 0
 
 
 @pytest.mark.skipif(not HAS_CUDA, reason="needs a CUDA GPU (not on CI machines)")
@@ -200,7 +207,8 @@ def test_the_torch_engine_on_cuda_with_and_without_graphs() -> None:
     for graphs in (False, True):
         result = run_benchmark(replace(SPEC, device="cuda", precision="fp16", cuda_graphs=graphs), lambda *_: None,
                                lambda: False)
-        assert result["throughput"] > 0 and result["hardware_detail"]["engine"]["cuda_graphs"] is graphs
+        assert result["run"]["throughput"] > 0 and result["described"]["hardware_detail"]["engine"]["cuda_graphs"] is graphs
+        assert result["run"]["device_memory_mb"] > 0  # torch's allocator peak while measuring
 
 
 def test_the_gpu_yardstick_script_runs_on_the_cpu() -> None:

@@ -139,3 +139,29 @@ def downgrade_to(revision: str) -> None:
     with get_engine().begin() as connection:
         config.attributes["connection"] = connection
         command.downgrade(config, revision)
+
+
+def test_0006_makes_every_stored_result_a_result_of_one_run_and_downgrades(stack: Stack) -> None:
+    migrate(revision="0005")
+    with get_engine().begin() as connection:
+        connection.execute(text(
+            "INSERT INTO result (job_id, model, pretrained_tag, backend, engine, throughput, latency_ms, stable, "
+            "windows, iterations, duration_s, batch_size, streams, precision, precision_used, input_size, params_m, "
+            "gflops, prepare_s, cache_hit, hardware, hardware_detail, host, versions, created_at, config_key, latest, "
+            "runs, cuda_graphs, method_version) VALUES ('j0', 'resnet50', 'a1_in1k', 'cpu', 'openvino', 123.5, "
+            "'{\"p50\": 8.0}', true, '[120.0, 127.0]', 600, 10.0, 1, 2, 'auto', 'fp32', 224, 25.6, 8.2, 4.5, false, "
+            "'CPU, 2 cores', '{}', 'h', '{}', '2026-01-01 00:00:00', 'k', true, 1, false, 1)"))
+    migrate()
+    with get_engine().connect() as connection:
+        result = connection.execute(text("SELECT id, repeats, throughput_ci95, peak_share FROM result")).one()
+        run = connection.execute(text(
+            "SELECT job_id, result_id, repeat, throughput, latency_ms, windows, iterations, prepare_s, stable_after_s "
+            "FROM run")).one()
+    assert (result.repeats, result.throughput_ci95, result.peak_share) == (1, None, None)  # one run: interval unknown
+    assert (run.job_id, run.result_id, run.repeat, run.throughput, run.iterations, run.prepare_s) == (
+        "j0", result.id, 1, 123.5, 600, 4.5)
+    assert "120.0" in str(run.windows) and "8.0" in str(run.latency_ms) and run.stable_after_s is None
+    downgrade_to("0005")
+    tables = inspect(get_engine()).get_table_names()
+    assert "run" not in tables and "repeats" not in {c["name"] for c in inspect(get_engine()).get_columns("job")}
+    migrate()  # and up again

@@ -23,7 +23,7 @@ from shared.jobs.lifecycle import (
 from shared.jobs.presence import announce, waiting_details
 from shared.jobs.reaper import reap_once
 from tests.conftest import Stack
-from tests.factories import make_result
+from tests.factories import make_result, make_run
 
 SPEC = JobSpec(model="resnet18", pretrained_tag="a1_in1k", backend="cpu", engine="openvino", input_size=224)
 
@@ -74,13 +74,17 @@ def test_a_lost_attempt_is_retried_then_fails_after_three_saying_why(session: Se
 def test_success_stores_exactly_one_result(session: Session) -> None:
     job = submit_job(session, SPEC, "cpu")
     claim_job(session, job.id, "w1")
-    values = worker_result()
-    assert finish_succeeded(session, job.id, "w1", values) == "succeeded"
-    assert finish_succeeded(session, job.id, "w1", values) == "succeeded"  # a repeat stores nothing more
-    assert finish_succeeded(session, job.id, "w2", values) == "succeeded"
-    from sqlmodel import func, select
+    values, runs = worker_result(), [make_run(throughput=98.0), make_run(throughput=102.0)]
+    assert finish_succeeded(session, job.id, "w1", values, runs) == "succeeded"
+    assert finish_succeeded(session, job.id, "w1", values, runs) == "succeeded"  # a second delivery stores nothing more
+    assert finish_succeeded(session, job.id, "w2", values, runs) == "succeeded"
+    from sqlmodel import col, func, select
 
-    from shared.db.tables import Result
+    from shared.db.tables import Result, Run
+    result = session.exec(select(Result)).one()
+    stored = session.exec(select(Run).order_by(col(Run.repeat))).all()
+    assert [(r.repeat, r.throughput, r.result_id, r.job_id) for r in stored] == [
+        (1, 98.0, result.id, job.id), (2, 102.0, result.id, job.id)]  # each repeat's own figures, pointing to it
     assert session.exec(select(func.count()).select_from(Result)).one() == 1
 
 
@@ -97,7 +101,7 @@ def test_each_result_is_the_latest_run_of_its_configuration(session: Session) ->
     def run(**overrides: object) -> Result:
         job = submit_job(session, SPEC, "cpu")
         claim_job(session, job.id, "w1")
-        assert finish_succeeded(session, job.id, "w1", worker_result(**overrides)) == "succeeded"
+        assert finish_succeeded(session, job.id, "w1", worker_result(**overrides), [make_run()]) == "succeeded"
         return session.exec(select(Result).where(col(Result.job_id) == job.id)).one()
 
     first, second, other = run(), run(throughput=99.0), run(batch_size=8)
@@ -118,7 +122,7 @@ def test_cancel_queued_running_and_finished(session: Session) -> None:
     claim_job(session, running.id, "w1")
     assert cancel_job(session, running.id).status == "cancelling"
     assert heartbeat(session, running.id, "w1") == "cancelling"  # how the worker learns of it
-    assert finish_succeeded(session, running.id, "w1", worker_result()) == "cancelled"  # no result is stored
+    assert finish_succeeded(session, running.id, "w1", worker_result(), [make_run()]) == "cancelled"  # no result is stored
 
 
 def test_reaper_retries_orphans_expires_old_jobs_and_republishes_lost_ones(session: Session) -> None:

@@ -7,7 +7,17 @@ from collections.abc import Callable
 
 import pytest
 
-from shared.measurement.timing import MIN_ITERATIONS, WARMUP_ITERATIONS, WARMUP_S, Cancelled, measure, summarize
+from shared.measurement.timing import (
+    MAX_EXTENSION,
+    MIN_ITERATIONS,
+    WARMUP_ITERATIONS,
+    WARMUP_S,
+    Cancelled,
+    agree,
+    measure,
+    summarize,
+    window_length,
+)
 
 
 class SleepingEngine:
@@ -27,21 +37,82 @@ class SleepingEngine:
             completed(time.perf_counter(), time.perf_counter() - start)
 
 
+class PhasedEngine(SleepingEngine):
+    """Completes inferences every `period` seconds for `switch_s` of measuring, every `later` seconds after."""
+
+    def __init__(self, period: float, later: float, switch_s: float) -> None:
+        super().__init__(period)
+        self.later, self.switch_s, self.started = later, switch_s, time.perf_counter()
+
+    def run(self, keep_going: Callable[[], bool], completed: Callable[[float, float], None]) -> None:
+        self.started = time.perf_counter()
+        while keep_going():
+            start = time.perf_counter()
+            time.sleep(self.period if start - self.started < WARMUP_S + self.switch_s else self.later)
+            completed(time.perf_counter(), time.perf_counter() - start)
+
+
+class AlternatingEngine(SleepingEngine):
+    """Fast and slow in turns of `turn_s`: never stable."""
+
+    def __init__(self, fast: float, slow: float, turn_s: float) -> None:
+        super().__init__(fast)
+        self.fast, self.slow, self.turn_s = fast, slow, turn_s
+
+    def run(self, keep_going: Callable[[], bool], completed: Callable[[float, float], None]) -> None:
+        begun = time.perf_counter()
+        while keep_going():
+            start = time.perf_counter()
+            time.sleep(self.fast if int((start - begun) / self.turn_s) % 2 == 0 else self.slow)
+            completed(time.perf_counter(), time.perf_counter() - start)
+
+
 def test_percentiles_and_throughput_from_raw_numbers() -> None:
     ends = [0.1 * i for i in range(1, 101)]  # 100 completions, 0.1 s apart, from t=0
     latencies = [i / 1000 for i in range(1, 101)]  # 1..100 ms
-    m = summarize(0.0, ends, latencies, batch_size=2)
+    m = summarize(0.0, ends, latencies, batch_size=2, window_s=1.0, stable_after_s=10.0)
     assert m.throughput == pytest.approx(2 * 100 / 10.0)
     assert m.latency_ms["p50"] == pytest.approx(50.5) and m.latency_ms["p99"] == pytest.approx(99.01)
     assert m.latency_ms["mean"] == pytest.approx(50.5) and m.iterations == 100
     # A completion on a window boundary may land in either window: one iteration of slack.
-    assert len(m.windows) == 10 and all(w == pytest.approx(20.0, abs=2.01) for w in m.windows) and m.stable
+    assert len(m.windows) == 10 and all(w == pytest.approx(20.0, abs=2.01) for w in m.windows)
+    assert m.stable and m.stable_after_s == 10.0
+    assert not summarize(0.0, ends, latencies, batch_size=2, window_s=1.0, stable_after_s=None).stable
 
 
-def test_a_run_that_slows_down_is_marked_unstable() -> None:
-    ends = [0.05 * i for i in range(1, 101)] + [5 + 0.2 * i for i in range(1, 51)]
-    m = summarize(0.0, ends, [0.01] * len(ends), batch_size=1)
-    assert not m.stable and max(m.windows) > 2 * min(m.windows)
+def test_the_gate_wants_the_last_three_windows_within_five_percent_of_their_mean() -> None:
+    assert agree([50.0, 100.0, 104.0, 96.0])  # an early slow window does not matter
+    assert not agree([100.0, 100.0, 100.0, 112.0])  # 112 is 8 % above the mean of the last three (103.3)
+    assert agree([100.0, 104.9, 95.1])
+    assert not agree([100.0, 100.0])  # fewer than three windows
+    assert not agree([0.0, 0.0, 0.0])
+
+
+def test_windows_hold_about_twenty_completions_and_three_fit_in_the_duration() -> None:
+    assert window_length(10.0, completions_per_s=1000) == pytest.approx(2.0)  # fast: duration / 5
+    assert window_length(10.0, completions_per_s=5) == pytest.approx(10 / 3)  # slow: capped so 3 windows fit
+    assert window_length(10.0, completions_per_s=8) == pytest.approx(2.5)  # 20 completions at 8/s
+
+
+def test_a_steady_engine_passes_the_gate_at_its_duration() -> None:
+    m = measure(SleepingEngine(period=0.01), duration_s=1.5)
+    assert m.stable and m.stable_after_s is not None
+    assert 1.5 <= m.stable_after_s < 1.5 + 2 * m.window_s  # at the first window boundary after the duration, or so
+    assert m.duration_s < 1.5 * 2
+
+
+def test_an_engine_that_settles_late_is_measured_until_it_is_stable() -> None:
+    # 10 ms per inference for the first 1.2 s of measuring, 20 ms after: the windows agree only once the
+    # last three are all in the slower phase, past the 1.5 s duration.
+    m = measure(PhasedEngine(period=0.01, later=0.02, switch_s=1.2), duration_s=1.5)
+    assert m.stable and m.stable_after_s is not None and m.stable_after_s > 1.5 + m.window_s
+    assert m.stable_after_s <= MAX_EXTENSION * 1.5
+
+
+def test_an_engine_that_never_settles_stops_at_three_times_its_duration_unstable() -> None:
+    m = measure(AlternatingEngine(fast=0.005, slow=0.015, turn_s=0.25), duration_s=1.0)
+    assert not m.stable and m.stable_after_s is None
+    assert MAX_EXTENSION * 1.0 <= m.duration_s < MAX_EXTENSION * 1.0 + 0.5
 
 
 def test_measuring_honours_warmup_duration_and_minimum_iterations() -> None:

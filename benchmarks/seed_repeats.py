@@ -1,0 +1,153 @@
+"""How much a chart can be trusted on this machine: the seed suite with repeats, through the real stack.
+
+    .venv/bin/python benchmarks/seed_repeats.py [--repeats 3] [--duration 10] [--data-dir data/seed-repeats]
+
+Starts Speedboard as `make run` does (API and one CPU worker, SQLite and the embedded broker) in its own data
+folder (converted models are cached there, so a second run skips the conversions), queues the seed suite on the
+CPU with `--repeats`, waits for it, then queues resnet50, mobilenetv3_large_100 and levit_256 at explicit fp32.
+Prints, with the CPU's flags and model:
+- the median coefficient of variation of throughput across models, and the widest;
+- how many frontier places are certain (on the frontier in >= 95 % of bootstrap resamples of the runs);
+- the stability gate: how many runs it extended past duration_s, by how much, and how many never became stable;
+- the worker's measured matmul peaks, and the peak share of the three models at the default precision and at fp32;
+- the suite's wall time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from shared.measurement.hardware import cpu_flags, cpu_model, physical_cores  # noqa: E402
+
+SHARE_MODELS = ("resnet50", "mobilenetv3_large_100", "levit_256")
+CERTAIN = 0.95
+
+
+def call(url: str, body: dict[str, Any] | None = None) -> Any:
+    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"content-type": "application/json"}, method="POST" if body else "GET")
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return json.load(response)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for(predicate: Any, what: str, timeout_s: float, every_s: float = 5.0) -> Any:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except OSError:
+            value = None
+        if value:
+            return value
+        time.sleep(every_s)
+    sys.exit(f"gave up waiting for {what} after {timeout_s:.0f} s")
+
+
+def wait_jobs(base: str, ids: list[str]) -> list[dict[str, Any]]:
+    def done() -> list[dict[str, Any]] | None:
+        jobs = [call(f"{base}/jobs/{job_id}") for job_id in ids]
+        return jobs if all(job["status"] in ("succeeded", "failed", "cancelled") for job in jobs) else None
+    return wait_for(done, "the fp32 jobs", 3600)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--duration", type=float, default=10.0)
+    parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "seed-repeats")
+    args = parser.parse_args()
+    print(f"CPU: {cpu_model()}, {physical_cores()} physical cores; flags: {' '.join(sorted(cpu_flags())) or 'none of note'}")
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = os.environ | {"SPEEDBOARD_DATA_DIR": str(args.data_dir), "HOST": "127.0.0.1", "PORT": str(port)}
+    for name in ("DATABASE_URL", "BROKER_URL", "SPEEDBOARD_DATABASE_URL", "SPEEDBOARD_BROKER_URL"):
+        env.pop(name, None)
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    log = (args.data_dir / "stack.log").open("w")
+    print(f"the stack's log: {args.data_dir / 'stack.log'}")
+    stack = subprocess.Popen([sys.executable, "-m", "shared.commands.supervisor", "run"], cwd=REPO, env=env,
+                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        workers = wait_for(lambda: call(f"{base}/workers")["items"], "a worker", 600, 2)
+        worker = workers[0]
+        print(f"worker peaks (GFLOP/s): {json.dumps(worker['peak_gflops'])} — {worker['peak_method']}")
+        started = time.monotonic()
+        suite = call(f"{base}/suites", {"name": "seed", "backend": "cpu", "repeats": args.repeats,
+                                        "duration_s": args.duration})
+        print(f"suite {suite['id']}: {suite['total']} models × {args.repeats} repeats × {args.duration:g} s", flush=True)
+        suite = wait_for(lambda: (s := call(f"{base}/suites/{suite['id']}"))["done"] and s, "the suite", 4 * 3600, 15)
+        wall = time.monotonic() - started
+        fp32 = [call(f"{base}/jobs", {"model": m, "backend": "cpu", "precision": "fp32", "repeats": args.repeats,
+                                      "duration_s": args.duration})["id"] for m in SHARE_MODELS]
+        explicit = wait_jobs(base, fp32)
+        report(base, suite, wall, explicit, args.duration)
+    finally:
+        os.killpg(stack.pid, signal.SIGINT)
+        stack.wait(60)
+    return 0
+
+
+def report(base: str, suite: dict[str, Any], wall: float, explicit: list[dict[str, Any]], duration: float) -> None:
+    results = call(f"{base}/results?suite={suite['id']}&limit=1000")["items"]
+    failed = [f"{job['model']}: {job['error']}" for job in suite["jobs"] if job["status"] != "succeeded"]
+    print(f"\n{len(results)} of {suite['total']} models measured in {wall / 60:.1f} min wall time"
+          + (f"; not measured: {'; '.join(failed)}" if failed else ""))
+    cvs = sorted((r["throughput_cv"], r["model"]) for r in results if r["throughput_cv"] is not None)
+    if cvs:
+        print(f"throughput CV across models: median {statistics.median(c for c, _ in cvs) * 100:.1f}%, "
+              f"widest {cvs[-1][0] * 100:.1f}% ({cvs[-1][1]}), narrowest {cvs[0][0] * 100:.1f}% ({cvs[0][1]})")
+    charts = call(f"{base}/charts/data?suite={suite['id']}")["charts"]
+    for chart in charts:
+        front = [p for p in chart["points"] if p["frontier"]]
+        sure = [p for p in front if (p["frontier_certainty"] or 0) >= CERTAIN]
+        print(f"frontier ({chart['precision']}): {len(sure)} of {len(front)} places certain (>= {CERTAIN:.0%} of resamples): "
+              + ", ".join(f"{p['label']} {p['frontier_certainty'] * 100:.0f}%" if p["frontier_certainty"] is not None
+                          else f"{p['label']} ?" for p in front))
+        for sentence in chart["insights"]:
+            print(f"  - {sentence}")
+    runs = [run for r in results for run in call(f"{base}/results/{r['id']}/runs")["items"]]
+    extended = [run["stable_after_s"] - duration for run in runs
+                if run["stable_after_s"] is not None and run["stable_after_s"] > duration + 1e-6]
+    never = [run for run in runs if run["stable_after_s"] is None]
+    print(f"stability gate: {len(runs)} runs; stable at duration_s: {len(runs) - len(extended) - len(never)}; "
+          f"extended then stable: {len(extended)}"
+          + (f" (by {statistics.median(extended):.1f} s median, {max(extended):.1f} s most)" if extended else "")
+          + f"; never stable within {3 * duration:g} s: {len(never)}")
+    by_model = {r["model"]: r for r in results}
+    print("peak share (achieved GFLOP/s / measured matmul peak of the precision that ran):")
+    for model, job in zip(SHARE_MODELS, explicit, strict=True):
+        default = by_model.get(model)
+        fp32 = job.get("result")
+        print(f"  {model:24s} default: {_share(default)}   fp32: {_share(fp32)}")
+
+
+def _share(result: dict[str, Any] | None) -> str:
+    if not result:
+        return "not measured"
+    share = "no peak" if result["peak_share"] is None else f"{result['peak_share'] * 100:.1f}%"
+    return (f"{result['throughput']:.1f} img/s in {result['precision_used']}, {result['achieved_gflops']:.1f} GFLOP/s "
+            f"= {share}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
