@@ -82,21 +82,22 @@ def frontier_certainty(points: Sequence[Point], runs: Mapping[str, Sequence[floa
     if not frontier:
         return {}
     points = _contenders(points, runs)  # the rest are dominated in every resample: they change no frontier
-    rng = np.random.default_rng(seed)
-    speeds = np.tile(np.array([p.throughput for p in points], dtype=float), (resamples, 1))
-    for column, p in enumerate(points):
-        own = np.asarray(runs.get(p.key, ()), dtype=float)
-        if len(own) >= 2:
-            speeds[:, column] = own[rng.integers(0, len(own), size=(resamples, len(own)))].mean(axis=1)
-    on = _on_frontier(speeds, np.array([p.top1 for p in points], dtype=float))
-    index = {p.key: column for column, p in enumerate(points)}
-    return {p.key: (float(on[:, index[p.key]].mean()) if len(runs.get(p.key, ())) >= 2 else None) for p in frontier}
+    speeds = _resampled_speeds(points, runs, resamples, np.random.default_rng(seed))
+    shares = np.count_nonzero(_on_frontier(speeds, np.array([p.top1 for p in points], dtype=float)), axis=1) / resamples
+    index = {p.key: row for row, p in enumerate(points)}
+    return {p.key: _share_of(shares, index.get(p.key)) if len(runs.get(p.key, ())) >= 2 else None for p in frontier}
+
+
+def _share_of(shares: np.ndarray, row: int | None) -> float:
+    # No row: _contenders found the point dominated in every resample, which happens only when its mean is not
+    # the mean of its runs (a run deleted since); then it never stays on the frontier.
+    return 0.0 if row is None else float(shares[row])
 
 
 def _contenders(points: Sequence[Point], runs: Mapping[str, Sequence[float]]) -> list[Point]:
-    """The points that can be on the frontier in some resample. A resampled mean lies between a point's slowest and
-    fastest run, so a point is out when another at least as accurate is faster even at its slowest than this one
-    at its fastest (dominance is transitive: dropping such points changes no resample's frontier)."""
+    """The points that can be on the frontier in some resample, most accurate first. A resampled mean lies between a
+    point's slowest and fastest run, so a point is out when another at least as accurate is faster even at its slowest
+    than this one at its fastest (dominance is transitive: dropping such points changes no resample's frontier)."""
     def span(p: Point) -> tuple[float, float]:
         own = runs.get(p.key, ())
         return (min(own), max(own)) if len(own) >= 2 else (p.throughput, p.throughput)
@@ -116,22 +117,48 @@ def _contenders(points: Sequence[Point], runs: Mapping[str, Sequence[float]]) ->
     return kept
 
 
+def _resampled_speeds(points: Sequence[Point], runs: Mapping[str, Sequence[float]], resamples: int,
+                      rng: np.random.Generator) -> np.ndarray:
+    """One row per point, one column per resample: the mean of len(runs) runs drawn with replacement from the point's
+    runs, or its throughput where it has fewer than two. Points with equally many runs are drawn together, one draw
+    of all of them at a time (a loop per point costs more than the frontier itself); rows, not columns, are points
+    so that every later step works along contiguous memory.
+
+    The runs are summed as differences from the point's throughput: the same mean, but runs that all equal it give
+    it back exactly ((x + x + x) / 3 is not always x), so equal speeds stay equal, as pareto_frontier saw them.
+    """
+    base = np.array([p.throughput for p in points], dtype=float)
+    speeds = np.repeat(base[:, None], resamples, axis=1)
+    by_count: dict[int, list[int]] = {}
+    for row, p in enumerate(points):
+        if len(runs.get(p.key, ())) >= 2:
+            by_count.setdefault(len(runs[p.key]), []).append(row)
+    for count, rows in sorted(by_count.items()):
+        own = np.array([runs[points[r].key] for r in rows], dtype=float) - base[rows, None]
+        flat = own.ravel()  # point i's runs at i*count ... i*count + count - 1
+        first = (np.arange(len(rows)) * count)[:, None]
+        total = np.zeros((len(rows), resamples))
+        for _ in range(count):
+            picks = rng.integers(0, count, size=(len(rows), resamples))
+            picks += first
+            total += flat[picks]
+        speeds[rows] += total / count
+    return speeds
+
+
 def _on_frontier(speeds: np.ndarray, top1: np.ndarray) -> np.ndarray:
-    """Per resample (row), which points no other point dominates, exactly as pareto_frontier decides, vectorised:
-    sorted fastest first (most accurate first among equal speeds), a point is on the frontier when it is the most
-    accurate of its group of equal speed and more accurate than every strictly faster point."""
-    rows, n = speeds.shape
-    order = np.lexsort((-np.broadcast_to(top1, speeds.shape), -speeds), axis=1)
-    fast = np.take_along_axis(speeds, order, axis=1)
-    acc = top1[order]
-    best_before = np.full((rows, n), -np.inf)  # the best top-1 of the points sorted before each one
-    best_before[:, 1:] = np.maximum.accumulate(acc, axis=1)[:, :-1]
-    starts_group = np.ones((rows, n), dtype=bool)
-    starts_group[:, 1:] = fast[:, 1:] != fast[:, :-1]
-    group_start = np.maximum.accumulate(np.where(starts_group, np.arange(n), 0), axis=1)
-    group_best = np.take_along_axis(acc, group_start, axis=1)
-    faster_best = np.take_along_axis(best_before, group_start, axis=1)
-    on_sorted = (acc == group_best) & (group_best > faster_best)
-    on = np.empty_like(on_sorted)
-    np.put_along_axis(on, order, on_sorted, axis=1)
-    return on
+    """Per resample (column), which points (rows, most accurate first) no other point dominates: a point is on the
+    frontier when it is faster than every strictly more accurate point and at least as fast as every equally
+    accurate one. That is pareto_frontier's rule seen from the other axis (most accurate of its equal-speed group,
+    more accurate than every strictly faster point); top-1 is the same in every resample, so it is sorted once."""
+    if np.any(top1[1:] > top1[:-1]):
+        raise ValueError("the points must come most accurate first")
+    starts = np.flatnonzero(np.r_[True, top1[1:] != top1[:-1]])  # groups of equal top-1
+    sizes = np.diff(np.r_[starts, len(top1)])
+    group_fastest = speeds if len(starts) == len(top1) else np.maximum.reduceat(speeds, starts, axis=0)
+    more_accurate_fastest = np.empty_like(group_fastest)  # per group: the fastest of the groups before it
+    more_accurate_fastest[0] = -np.inf
+    np.maximum.accumulate(group_fastest[:-1], axis=0, out=more_accurate_fastest[1:])
+    if len(starts) == len(top1):  # every top-1 differs, as with accuracies to two decimals: no group to spread
+        return speeds > more_accurate_fastest
+    return (speeds >= np.repeat(group_fastest, sizes, axis=0)) & (speeds > np.repeat(more_accurate_fastest, sizes, axis=0))

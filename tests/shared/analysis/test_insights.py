@@ -2,8 +2,35 @@
 
 from __future__ import annotations
 
+import random
+
+import pytest
+
+from shared.analysis.frontier import Point
 from shared.analysis.insights import write_insights
+from shared.analysis.intervals import mean_ci95
 from tests.shared.analysis.test_frontier import SEED, pt, with_text
+
+
+def measured(label: str, runs: list[float], top1: float, family: str | None = None) -> Point:
+    """A point as the chart builds it from a result of repeats: the mean of the runs and its 95 % interval."""
+    mean, interval = mean_ci95(runs)
+    return Point(key=label, label=label, family=family, throughput=mean, top1=top1, throughput_ci95=interval)
+
+
+def noisy(seed: int, mean: float, sd: float, repeats: int = 3) -> list[float]:
+    """Synthetic runs with a known spread: the machine's run-to-run noise."""
+    rng = random.Random(seed)
+    return [rng.gauss(mean, sd) for _ in range(repeats)]
+
+
+def ci(label: str, throughput: float, low: float, high: float, top1: float) -> Point:
+    return Point(key=label, label=label, family=None, throughput=throughput, top1=top1, throughput_ci95=(low, high))
+
+
+def using(label: str, share: float | None, key: str | None = None) -> Point:
+    return Point(key=key or label, label=label, family=None, throughput=100.0, top1=80.0, peak_share=share)
+
 
 # --- the sentences ------------------------------------------------------------------------------------------------------
 
@@ -194,3 +221,130 @@ def test_unknown_families_are_left_out() -> None:
     sentences = write_insights(mixed)
     assert "No CNN model is on the frontier (d, c)." in sentences
     assert not with_text(sentences, "frontier points.")  # no family holds a frontier point: no leader sentence
+
+
+# --- speeds compared through their 95 % intervals -----------------------------------------------------------------------
+
+
+def test_models_within_the_noise_are_indistinguishable_not_one_faster() -> None:
+    # The page said "levit_128s is 1.01× faster with +0.7% top-1"; both are 100 img/s give or take 15 %, 3 runs each.
+    levit = measured("levit_128s", noisy(1, 101, 15), 78.5)
+    other = measured("mobilevit_s", noisy(2, 100, 15), 77.8)
+    assert levit.throughput > other.throughput  # on the means levit_128s dominates, so the old sentence would name it
+    sentences = write_insights([levit, other])
+    assert sentences[0].endswith("is the most efficient model at every accuracy: it is the most accurate, and no model"
+                                 " is measurably faster on this hardware.")
+    assert "mobilevit_s and levit_128s are indistinguishable in speed on this hardware (95% intervals overlap);" \
+           " levit_128s has +0.7% top-1." in sentences
+    assert not with_text(sentences, "× faster") and not with_text(sentences, "the fastest")
+
+
+def test_indistinguishable_in_speed_and_equal_in_top1() -> None:
+    a, b = measured("a", [98.0, 100.0, 105.0], 80.0), measured("b", [95.0, 99.0, 102.0], 80.0)
+    assert "b and a are indistinguishable on this hardware: their speeds' 95% intervals overlap and their top-1 is the same." \
+        in write_insights([a, b])
+
+
+def test_separate_intervals_give_the_ratios_range() -> None:
+    q, p = ci("q", 140, 130, 150, 80.7), ci("p", 100, 95, 105, 80.0)  # [130/105, 150/95] = [1.24, 1.58]
+    assert "p is dominated: q is 1.4× faster (1.2–1.6×) with +0.7% top-1." in write_insights([q, p])
+    close = [ci("q", 110, 104, 116, 80.0), ci("p", 100, 99, 100.5, 80.0)]  # 1.035 would read 1.0: two decimals
+    assert "p is dominated: q is 1.1× faster (1.03–1.17×) at the same top-1." in write_insights(close)
+    wild = [ci("q", 1000, 990, 1010, 80.0), ci("p", 35, -282, 352, 79.0)]  # two scattered runs: p's interval reaches 0
+    assert "p is dominated: q is 28.6× faster (at least 2.8×) with +1.0% top-1." in write_insights(wild)
+
+
+def test_separated_synthetic_runs_give_a_range_holding_the_true_ratio() -> None:
+    for seed in range(20):
+        fast = measured("fast", noisy(seed, 300, 9, repeats=5), 81.0)  # 3 % spread, truly 3× the slow one
+        slow = measured("slow", noisy(seed + 100, 100, 3, repeats=5), 80.0)
+        [sentence] = with_text(write_insights([fast, slow]), "dominated")
+        low, high = sentence.split("(")[1].split("×")[0].split("–")
+        assert float(low) <= 3.0 <= float(high), sentence
+        assert sentence.startswith("slow is dominated: fast is ") and sentence.endswith("×) with +1.0% top-1.")
+
+
+def test_an_unknown_interval_keeps_the_plain_ratio() -> None:
+    one_run = measured("levit_128s", [101.0], 78.5)  # one run: its interval is unknown, not zero
+    repeated = measured("mobilevit_s", [85.0, 100.0, 115.0], 77.8)
+    assert one_run.throughput_ci95 is None
+    assert "mobilevit_s is dominated: levit_128s is 1.01× faster with +0.7% top-1." in write_insights([one_run, repeated])
+    assert "mobilevit_s is dominated: levit_128s is 1.01× faster with +0.7% top-1." in write_insights(
+        [pt("levit_128s", 101, 78.5), pt("mobilevit_s", 100, 77.8)])
+
+
+def test_sure_dominations_come_before_those_within_the_noise() -> None:
+    best = ci("best", 1000, 990, 1010, 90.0)
+    near = ci("near", 980, 960, 1000, 85.0)  # 1.02×, within the noise
+    far = ci("far", 500, 490, 510, 85.0)  # 2×, sure
+    dominated = with_text(write_insights([best, near, far]), "best")[1:]
+    assert dominated[0] == "far is dominated: best is 2.0× faster (1.9–2.1×) with +5.0% top-1."
+    assert dominated[1].startswith("near and best are indistinguishable in speed")
+
+
+def test_slower_than_the_reference_with_intervals() -> None:
+    points = [
+        ci("resnet50", 120, 118, 122, 80.4),
+        ci("convnext_small", 40, 37, 41, 83.1),  # [118/41, 122/37] = [2.88, 3.30]
+        ci("levit_128s", 117, 112, 121, 81.1),  # overlaps resnet50: no price paid for its accuracy
+        ci("noisy_small", 115, 110, 119, 79.9),
+        ci("noisy_same", 116, 111, 120, 80.4),
+        pt("one_run", 60, 80.0),  # unknown interval: the plain ratio
+    ]
+    against = with_text(write_insights(points), "resnet50 ")
+    assert "convnext_small is 2.9–3.3× slower than resnet50 for +2.7% top-1." in against
+    assert "levit_128s is indistinguishable in speed from resnet50 on this hardware, with +0.7% top-1." in against
+    assert "noisy_small is indistinguishable in speed from resnet50 on this hardware and 0.5% less accurate." in against
+    assert "noisy_same is indistinguishable in speed from resnet50 on this hardware at the same top-1." in against
+    assert "one_run is 2.0× slower than resnet50 and 0.4% less accurate." in against
+
+
+def test_slower_than_the_reference_on_synthetic_runs() -> None:
+    ref = measured("resnet50", noisy(3, 120, 3.6, repeats=5), 80.4)  # 3 % spread
+    big = measured("convnext_small", noisy(4, 40, 1.2, repeats=5), 83.1)  # truly 3.0× slower
+    twin = measured("resnet50d", noisy(5, 118, 18, repeats=3), 80.9)  # 15 % spread, 2 % slower: cannot be told apart
+    assert twin.throughput < ref.throughput
+    sentences = write_insights([ref, big, twin])
+    [price] = with_text(sentences, "convnext_small is")
+    low, high = price.removeprefix("convnext_small is ").split("×")[0].split("–")
+    assert float(low) <= 3.0 <= float(high) and price.endswith("× slower than resnet50 for +2.7% top-1.")
+    assert "resnet50d is indistinguishable in speed from resnet50 on this hardware, with +0.5% top-1." in sentences
+
+
+# --- the machine's measured peak ----------------------------------------------------------------------------------------
+
+
+def test_best_and_worst_use_of_the_machine_come_last() -> None:
+    points = [
+        pt("a", 900, 75, "mobile"), pt("b", 100, 82, "CNN"),
+        Point("c", "c", "CNN", 50, 70, peak_share=0.62), Point("d", "d", None, 40, 71, peak_share=0.081),
+        Point("e", "e", None, 30, 72, peak_share=0.55), Point("f", "f", None, 20, 73, peak_share=0.12),
+        Point("g", "g", None, 10, 74, peak_share=0.3),
+    ]
+    sentences = write_insights(points)
+    assert sentences[-1] == "Best use of this machine's measured peak: c (62%), e (55%); worst: d (8.1%), f (12%)."
+
+
+@pytest.mark.parametrize(("shares", "expected"), [
+    ([0.5, 0.25], "Best use of this machine's measured peak: m0 (50%); worst: m1 (25%)."),
+    ([0.5, 0.25, 0.4], "Best use of this machine's measured peak: m0 (50%); worst: m1 (25%)."),
+    ([0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2],
+     "Best use of this machine's measured peak: m0 (90%), m1 (80%), m2 (70%); worst: m7 (20%), m6 (30%), m5 (40%)."),
+    ([0.0004, 0.02], "Best use of this machine's measured peak: m1 (2.0%); worst: m0 (0.04%)."),
+])
+def test_up_to_three_a_side_and_never_one_on_both(shares: list[float], expected: str) -> None:
+    points = [using(f"m{i}", s) for i, s in enumerate(shares)]
+    assert with_text(write_insights(points), "measured peak") == [expected]
+
+
+def test_each_model_named_once_with_its_highest_share() -> None:
+    points = [using("resnet50", 0.2, "1"), using("resnet50", 0.6, "2"), using("vit", 0.3, "3"), using("vit", 0.1, "4")]
+    assert with_text(write_insights(points), "measured peak") == [
+        "Best use of this machine's measured peak: resnet50 (60%); worst: vit (30%)."
+    ]
+
+
+def test_no_hardware_sentence_without_two_models_with_a_share() -> None:
+    assert not with_text(write_insights([using("a", 0.5), using("b", None)]), "measured peak")
+    assert not with_text(write_insights([using("a", 0.5, "1"), using("a", 0.3, "2")]), "measured peak")
+    assert not with_text(write_insights(SEED), "measured peak")
