@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,12 @@ def main() -> int:
         answer = convert(spec, Path(sys.argv[1]))
     except BenchmarkError as error:
         answer = {"error": str(error)}
+    except MemoryError:
+        answer = {"error": f"ran out of memory converting {spec.model} at batch {spec.batch_size}; "
+                           "try a smaller batch size or input size"}
+    except Exception as error:  # noqa: BLE001  (anything else still fails the job with a reason)
+        traceback.print_exc()
+        answer = {"error": f"converting {spec.model} failed with {type(error).__name__}: {str(error)[:500]}"}
     print(json.dumps(answer))
     return 0
 

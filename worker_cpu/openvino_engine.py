@@ -38,7 +38,7 @@ class OpenVinoRunner:
     """
 
     def __init__(self, compiled: ov.CompiledModel, requests: int, batch_size: int) -> None:
-        self.batch_size = batch_size
+        self.batch_size, self.in_flight = batch_size, requests
         self.queue = ov.AsyncInferQueue(compiled, requests)
         shape = tuple(compiled.input(0).shape)
         rng = np.random.default_rng(0)
@@ -67,7 +67,11 @@ def convert(spec: BenchSpec, folder: Path) -> dict[str, Any]:
             else f"exited with code {done.returncode}"
         likely = " (likely out of memory: try a smaller batch or input size)" if done.returncode == -signal.SIGKILL else ""
         raise BenchmarkError(f"converting {spec.model} to OpenVINO IR {how}{likely}: {done.stderr.strip()[-500:]}")
-    answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    try:
+        answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    except (IndexError, ValueError):
+        raise BenchmarkError(f"converting {spec.model} to OpenVINO IR gave no answer; its output ends "
+                             f"{(done.stdout + done.stderr).strip()[-300:]!r}") from None
     if "error" in answer:
         raise BenchmarkError(answer["error"])
     return answer

@@ -130,7 +130,7 @@ class TensorRTRunner:
     def __init__(self, engine: Any, batch_size: int, device: torch.device) -> None:
         import tensorrt as trt
 
-        self.engine, self.batch_size, self.device = engine, batch_size, device
+        self.engine, self.batch_size, self.device, self.in_flight = engine, batch_size, device, 1
         self.context = engine.create_execution_context()
         if self.context is None:  # TensorRT could not allocate the context's activation memory
             raise BenchmarkError(out_of_memory_message(batch_size))
@@ -181,6 +181,14 @@ def load_engine(plan: Path, batch_size: int) -> Any:
     return engine
 
 
+def engine_memory_mb(runner: TensorRTRunner, folder: Path) -> float:
+    """Device memory the engine takes to run: its execution context's activation memory (what TensorRT reports),
+    its weights (the plan's size, which holds them) and the I/O buffers. Written for a GPU, not run on one here."""
+    activations = int(runner.engine.device_memory_size_v2)
+    buffers = sum(tensor.nbytes for tensor in runner.buffers.values())
+    return round((activations + (folder / "engine.plan").stat().st_size + buffers) / 2**20, 1)
+
+
 def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
     device = torch.device(spec.device or "cuda")
     if device.type != "cuda" or not torch.cuda.is_available():
@@ -211,7 +219,6 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
                 "engine_mb": round((folder / "engine.plan").stat().st_size / 2**20, 1)}
 
     folder, meta, hit = cached(root, key, build)
-    free_before = torch.cuda.mem_get_info(device)[0]
     engine = load_engine(folder / "engine.plan", spec.batch_size)
     if engine is None:  # written by another TensorRT build, damaged or missing: build it again
         shutil.rmtree(folder, ignore_errors=True)
@@ -221,12 +228,9 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
             raise BenchmarkError("TensorRT built an engine it cannot load again; please report it with the worker's log")
     hardware, detail = gpu_hardware()
     runner = TensorRTRunner(engine, spec.batch_size, device)
-    # The engine's weights, its execution context's activation memory and the I/O buffers, as the device sees them
-    # (TensorRT allocates outside torch's allocator). Written for a GPU, not run on one here.
-    used_mb = round((free_before - torch.cuda.mem_get_info(device)[0]) / 2**20, 1)
     return PreparedEngine(
         runnable=runner, streams=1, precision_used=gpu_precision(spec.precision),
-        artifact_mb=size_mb(folder / "engine.plan"), device_memory_mb=lambda: used_mb if used_mb > 0 else None,
+        artifact_mb=size_mb(folder / "engine.plan"), device_memory_mb=lambda: engine_memory_mb(runner, folder),
         cache_hit=hit, params_m=meta["params_m"], gflops=meta["gflops"], hardware=hardware,
         hardware_detail=detail | cuda_detail(device),
         versions=versions("tensorrt", "torch", "timm", "nvidia-modelopt", "onnx") | {"tensorrt": trt.__version__},

@@ -25,7 +25,7 @@ class TorchRunner:
 
     def __init__(self, module: torch.nn.Module, batch: torch.Tensor, graph: torch.cuda.CUDAGraph | None) -> None:
         self.module, self.batch, self.graph = module, batch, graph
-        self.batch_size = batch.shape[0]
+        self.batch_size, self.in_flight = batch.shape[0], 1
 
     def step(self) -> None:
         if self.graph is not None:

@@ -39,7 +39,7 @@ const COLUMNS = [
   { key: "artifact_mb", title: "Model MB", digits: 1 },
   { key: "frontier_certainty", title: "Frontier sure %", digits: 0, scale: 100 },
   { key: "hardware", title: "Hardware", wrap: true },
-  { key: "runs", title: "Runs", digits: 0, cell: (p) => `<a href="${escapeHtml(p.runs_url)}" target="_blank">${p.runs}</a>` },
+  { key: "runs", title: "Results", digits: 0, cell: (p) => `<a href="${escapeHtml(p.runs_url)}" target="_blank">${p.runs}</a>` },
   { key: "created_at", title: "Date", cell: (p) => `<span title="${formatDate(p.created_at)} UTC">${p.created_at.slice(0, 10)}</span>` },
 ];
 
@@ -62,11 +62,16 @@ function formatNumber(value, digits) {
 
 const formatDate = (iso) => iso.slice(0, 16).replace("T", " ");
 
-// A 95% interval as text; one run has none ("one run": unknown, never shown as zero).
+// A 95% interval as text; one run has none ("one run": unknown, never shown as zero). Two widely spread runs can
+// give a low end at or below zero: throughput is then bounded above only.
 function interval(ci, digits, repeats) {
   if (!ci) return repeats > 1 ? "—" : "one run";
+  if (ci[0] <= 0) return `≤ ${formatNumber(ci[1], digits)}`;
   return `${formatNumber(ci[0], digits)}–${formatNumber(ci[1], digits)}`;
 }
+
+// The low end drawn on a log axis: a bound at or below zero is drawn down to a tenth of the mean.
+const drawnLow = (p) => Math.max(p.throughput_ci95[0], p.throughput / 10);
 
 function currentFilters() {
   const query = new URLSearchParams(location.search);
@@ -225,7 +230,8 @@ function peakText(p) {
 }
 
 function gateText(p) {
-  const gate = p.stable ? `stable after ${formatNumber(p.stable_after_s, 1)} s of measuring`
+  const gate = p.method_version < 2 ? `measured before the stability gate (method v${p.method_version}), ${p.stable ? "stable" : "unstable"}`
+    : p.stable ? `stable after ${formatNumber(p.stable_after_s, 1)} s of measuring`
     : "unstable: windows still disagreed at 3× the duration";
   const sure = p.frontier_certainty === null ? "" : ` · on the frontier in ${formatNumber(p.frontier_certainty * 100, 0)}% of resamples`;
   return gate + sure;
@@ -248,8 +254,8 @@ function hoverText(p) {
     escapeHtml(p.hardware),
     gateText(p),
     `${formatDate(p.created_at)} UTC · latest of ${p.runs} result${p.runs === 1 ? "" : "s"} · method v${p.method_version}`,
-    `<i>click to open every run</i>`,
-  ].join("<br>");
+    `<i>click to open every result of this configuration</i>`,
+  ].filter(Boolean).join("<br>");
 }
 
 // Error bars: each point's 95% interval around its mean; none (NaN) where one run leaves it unknown.
@@ -257,7 +263,7 @@ function errorBars(points, color) {
   return {
     type: "data", symmetric: false, visible: true, thickness: 1.5, width: 4, color,
     array: points.map((p) => (p.throughput_ci95 ? p.throughput_ci95[1] - p.throughput : NaN)),
-    arrayminus: points.map((p) => (p.throughput_ci95 ? p.throughput - p.throughput_ci95[0] : NaN)),
+    arrayminus: points.map((p) => (p.throughput_ci95 ? p.throughput - drawnLow(p) : NaN)),
   };
 }
 
@@ -308,7 +314,8 @@ function figure(chart) {
     paper_bgcolor: "#ffffff", plot_bgcolor: "#ffffff", hovermode: "closest",
     hoverlabel: { bgcolor: "#ffffff", bordercolor: "#d1d5db", font: { family: FONT, size: 12, color: "#111827" }, align: "left" },
     legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 12 } },
-    xaxis: { ...grid, ...logAxis(chart.points.map((p) => p.throughput)), anchor: unknown.length ? "y2" : "y",
+    xaxis: { ...grid, ...logAxis(chart.points.flatMap((p) => (p.throughput_ci95 ? [drawnLow(p), p.throughput_ci95[1]] : [p.throughput]))),
+      anchor: unknown.length ? "y2" : "y",
       title: { text: "Throughput (images/s, log scale)" } },
     yaxis: { ...grid, domain: unknown.length ? [0.2, 1] : [0, 1], title: { text: "ImageNet top-1 (%)" } },
   };

@@ -34,7 +34,7 @@ def check_time_budget(spec: JobSpec) -> None:
     if max_repeats >= 1:
         fits.append(f"at most {max_repeats} repeats of duration_s {spec.duration_s:g}")
     raise InvalidRequest(
-        f"this job could take up to {worst / 60:.0f} min ({spec.repeats} repeats × ({settings.prepare_allowance_s:g} s "
+        f"this job could take up to {math.ceil(worst / 60)} min ({spec.repeats} repeats × ({settings.prepare_allowance_s:g} s "
         f"preparing + {WARMUP_S:g} s warm-up + up to {MAX_EXTENSION:g} × {spec.duration_s:g} s measuring, as the "
         f"stability gate may extend it){' + a TensorRT build' if build else ''}), more than the job time limit of "
         f"{limit / 60:g} min (SPEEDBOARD_JOB_TIME_LIMIT_S); "

@@ -6,6 +6,8 @@ between runs, not only within one. One run has an unknown interval (None), never
 
 from __future__ import annotations
 
+import math
+import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -35,6 +37,9 @@ def combine(runs: Sequence[Mapping[str, Any]], described: Sequence[Mapping[str, 
     latency_cv: dict[str, float | None] = {}
     for name in runs[0]["latency_ms"]:
         values = [r["latency_ms"][name] for r in runs]
+        if name == "stdev":  # the spread of all latencies: pooled over the runs, no interval of its own
+            latency[name] = math.sqrt(statistics.fmean(v * v for v in values))
+            continue
         latency[name], interval = mean_ci95(values)
         latency_ci95[name] = list(interval) if interval else None
         latency_cv[name] = cv(values)
@@ -48,9 +53,11 @@ def combine(runs: Sequence[Mapping[str, Any]], described: Sequence[Mapping[str, 
         "repeats": len(runs),
         "stable": all(r["stable"] for r in runs),
         "stable_after_s": None if None in gates else max(gates),
+        # Totals over the runs (throughput is the mean of the runs' own, not iterations over duration_s).
         "windows": [w for r in runs for w in r["windows"]],
         "iterations": sum(r["iterations"] for r in runs),
         "duration_s": sum(r["duration_s"] for r in runs),
+        # The first run's: a conversion or engine build, when one was needed, happened in it.
         "prepare_s": runs[0]["prepare_s"], "cache_hit": runs[0]["cache_hit"],
         "peak_rss_mb": _largest(r["peak_rss_mb"] for r in runs),
         "device_memory_mb": _largest(r["device_memory_mb"] for r in runs),

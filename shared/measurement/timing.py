@@ -5,12 +5,17 @@ completion; this module decides when warm-up ends, when measuring is done, and w
 
 Measuring ends at a stability gate, as Triton's perf_analyzer does: once `duration_s` and 20 iterations are
 done, it goes on while the last three windows' throughputs disagree by more than ±5 % of their mean, up to
-3 × `duration_s`. The result says whether the gate passed and after how many seconds of measuring.
+3 × `duration_s`. The result says whether the gate passed and after how many seconds of measuring. A window is a
+fixed number of completions (window_size), timed from the end of one to the end of another; the gate judges the
+last three at each window that ends after `duration_s`, so a steady run ends within a window (a fifth of
+`duration_s`) after it.
 """
 
 from __future__ import annotations
 
+import math
 import statistics
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,9 +31,8 @@ CHECK_EVERY_S = 0.5
 STABLE_WINDOWS = 3  # the last three windows must agree
 STABLE_TOLERANCE = 0.05  # each within ±5 % of their mean
 # MAX_EXTENSION (the vocabulary's): measuring never runs longer than 3 × duration_s (and the 20 iterations).
-WINDOWS_PER_DURATION = 5  # a window is duration_s / 5 ...
-COMPLETIONS_PER_WINDOW = 20  # ... or long enough for 20 completions at the warm-up's pace (one more or less is 5 %) ...
-# ... but never longer than duration_s / STABLE_WINDOWS, so the gate can pass at duration_s.
+WINDOWS_PER_DURATION = 5  # a window holds about duration_s / 5 of completions at the warm-up's pace ...
+MIN_PER_WINDOW = 12  # ... and never fewer than 12
 
 
 class Cancelled(SpeedboardError):
@@ -42,6 +46,7 @@ class Cancelled(SpeedboardError):
 
 class Runnable(Protocol):
     batch_size: int
+    in_flight: int  # inferences it keeps running at once (OpenVINO's infer requests; 1 for a GPU stream)
 
     def run(self, keep_going: Callable[[], bool], completed: Callable[[float, float], None]) -> None:
         """Run inferences while `keep_going()`; call `completed(end, latency_s)` for each finished one."""
@@ -51,18 +56,21 @@ class Runnable(Protocol):
 class Measurement:
     throughput: float
     latency_ms: dict[str, float]
-    windows: list[float]  # throughput of each whole window of `window_s`, in order
-    window_s: float
+    windows: list[float]  # throughput of each whole window, in order
+    window_s: float  # their mean length
     stable: bool  # the gate passed
     stable_after_s: float | None  # seconds of measuring when it passed; None when it never did
     iterations: int
     duration_s: float
 
 
-def window_length(duration_s: float, completions_per_s: float) -> float:
-    """The gate's window: duration_s / 5, longer for slow engines so each window holds ~20 completions."""
-    wanted = max(duration_s / WINDOWS_PER_DURATION, COMPLETIONS_PER_WINDOW / max(completions_per_s, 1e-9))
-    return min(wanted, duration_s / STABLE_WINDOWS)
+def window_size(duration_s: float, completions_per_s: float, in_flight: int) -> int:
+    """Completions per window: duration_s / 5 worth at the warm-up's pace, at least 12, and a whole number of rounds
+    of the engine's in-flight inferences. A window is timed from one completion to another, never by counting
+    completions in a slice of time: inferences that finish together in rounds would make such counts jump by a
+    round (5 % of a 20-completion window) on a perfectly steady engine."""
+    wanted = max(MIN_PER_WINDOW, round(completions_per_s * duration_s / WINDOWS_PER_DURATION))
+    return math.ceil(wanted / in_flight) * in_flight
 
 
 def agree(windows: list[float]) -> bool:
@@ -74,39 +82,41 @@ def agree(windows: list[float]) -> bool:
     return mean > 0 and all(abs(w - mean) <= STABLE_TOLERANCE * mean for w in last)
 
 
-def window_throughputs(start: float, ends: list[float], batch_size: int, window_s: float, count: int) -> list[float]:
-    """Throughput of the first `count` whole windows of `window_s` after `start`."""
-    counts = [0] * count
-    for end in ends:
-        index = int((end - start) / window_s)
-        if 0 <= index < count:
-            counts[index] += 1
-    return [n * batch_size / window_s for n in counts]
+def window_throughputs(start: float, boundaries: list[float], size: int, batch_size: int) -> list[float]:
+    """Each window's throughput: `size` completions over the time from the previous boundary to its last one."""
+    edges = [start, *boundaries]
+    return [size * batch_size / (b - a) if b > a else math.inf for a, b in zip(edges, edges[1:], strict=False)]
 
 
 @dataclass
 class _Recorder:
     duration_s: float
     batch_size: int
+    in_flight: int
     progress: Callable[[str, float], None]
     should_stop: Callable[[], bool]
     started: float = field(default_factory=time.perf_counter)
     measure_from: float | None = None
-    window_s: float = 0.0
+    window: int = 0  # completions per window, set when warm-up ends
     warmup_done: int = 0
     ends: list[float] = field(default_factory=list)
     latencies: list[float] = field(default_factory=list)
+    boundaries: list[float] = field(default_factory=list)  # the end of each whole window's last completion
+    lock: threading.Lock = field(default_factory=threading.Lock)  # completions arrive on the engine's threads
     last_check: float = 0.0
     windows_checked: int = 0
     stable_after_s: float | None = None
     cancelled: bool = False
 
     def completed(self, end: float, latency_s: float) -> None:
-        if self.measure_from is None:
-            self.warmup_done += 1
-        elif end > self.measure_from:
-            self.ends.append(end)
-            self.latencies.append(latency_s)
+        with self.lock:
+            if self.measure_from is None:
+                self.warmup_done += 1
+            elif end > self.measure_from:
+                self.ends.append(end)
+                self.latencies.append(latency_s)
+                if len(self.ends) % self.window == 0:
+                    self.boundaries.append(end)
 
     def keep_going(self) -> bool:
         now = time.perf_counter()
@@ -119,22 +129,25 @@ class _Recorder:
         if self.measure_from is None:
             warmed = now - self.started
             if warmed >= WARMUP_S and self.warmup_done >= WARMUP_ITERATIONS:
-                self.measure_from = now
-                self.window_s = window_length(self.duration_s, self.warmup_done / warmed)
+                with self.lock:
+                    self.window = window_size(self.duration_s, self.warmup_done / warmed, self.in_flight)
+                    self.measure_from = now
             return True
         elapsed = now - self.measure_from
         if elapsed < self.duration_s or len(self.ends) < MIN_ITERATIONS:
             return True
-        return not (self._gate_passed(elapsed) or elapsed >= MAX_EXTENSION * self.duration_s)
+        return not (self._gate_passed() or elapsed >= MAX_EXTENSION * self.duration_s)
 
-    def _gate_passed(self, elapsed: float) -> bool:
-        whole = int(elapsed / self.window_s)
-        if whole <= self.windows_checked:
-            return False  # no new window since the last look
-        self.windows_checked = whole
+    def _gate_passed(self) -> bool:
+        """Judged at each window that ends once duration_s is done, so the last window judged covers its end."""
         assert self.measure_from is not None
-        if agree(window_throughputs(self.measure_from, self.ends, self.batch_size, self.window_s, whole)):
-            self.stable_after_s = whole * self.window_s
+        with self.lock:
+            boundaries = list(self.boundaries)
+        if len(boundaries) <= self.windows_checked or boundaries[-1] - self.measure_from < self.duration_s:
+            return False  # no new window since the last look, or none ending after the duration yet
+        self.windows_checked = len(boundaries)
+        if agree(window_throughputs(self.measure_from, boundaries, self.window, self.batch_size)):
+            self.stable_after_s = boundaries[-1] - self.measure_from
             return True
         return False
 
@@ -155,22 +168,23 @@ def measure(
 ) -> Measurement:
     """Warm up (2 s and 10 iterations), then measure until `duration_s` and 20 iterations are both done and the
     stability gate passes, or 3 × `duration_s` has gone by."""
-    recorder = _Recorder(duration_s, engine.batch_size, progress, should_stop)
+    recorder = _Recorder(duration_s, engine.batch_size, getattr(engine, "in_flight", 1), progress, should_stop)
     engine.run(recorder.keep_going, recorder.completed)
     if recorder.cancelled:
         raise Cancelled
     assert recorder.measure_from is not None
-    return summarize(recorder.measure_from, recorder.ends, recorder.latencies, engine.batch_size, recorder.window_s,
+    start, boundaries = recorder.measure_from, recorder.boundaries
+    windows = window_throughputs(start, boundaries, recorder.window, engine.batch_size)
+    window_s = (boundaries[-1] - start) / len(boundaries) if boundaries else max(recorder.ends) - start
+    return summarize(start, recorder.ends, recorder.latencies, engine.batch_size, windows, window_s,
                      recorder.stable_after_s)
 
 
-def summarize(start: float, ends: list[float], latencies: list[float], batch_size: int, window_s: float,
-              stable_after_s: float | None) -> Measurement:
+def summarize(start: float, ends: list[float], latencies: list[float], batch_size: int, windows: list[float],
+              window_s: float, stable_after_s: float | None) -> Measurement:
     """Throughput over the whole measured span (start to the last completion), its windows, latency percentiles."""
-    ends = sorted(ends)
-    elapsed = ends[-1] - start
+    elapsed = max(ends) - start
     throughput = len(ends) * batch_size / elapsed
-    windows = window_throughputs(start, ends, batch_size, window_s, int(elapsed / window_s))
     ms = sorted(x * 1000 for x in latencies)
     latency = {
         "mean": statistics.fmean(ms),

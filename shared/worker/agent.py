@@ -57,18 +57,21 @@ class Agent:
     def on_ready(self, sender: Any = None, **_: Any) -> None:
         self.name = sender.hostname
         migrate()
-        self.measure_peaks()
         self.beat()
         threading.Thread(target=self._beat_loop, name="speedboard-presence", daemon=True).start()
+        # Not before announcing: it waits for the host lock, which another worker's benchmark may hold for long.
+        threading.Thread(target=self.measure_peaks, name="speedboard-peaks", daemon=True).start()
         start_reaper(self.stop)
         log.info("worker %s ready on queues %s", self.name, ", ".join(queues_of(self.backend, self.name, self.hardware)))
 
     def measure_peaks(self) -> None:
-        """The machine's matmul peak per precision, before the first job (cached per host and library versions)."""
+        """The machine's matmul peak per precision (cached per host and library versions), announced once known.
+        Measured under the host lock, so a job this worker takes meanwhile waits for it and gets its share."""
         settings = get_settings()
         self.peaks = machine_peaks(self.peak_module, settings.cache_dir, settings.peak_measure_s,
-                                   settings.host_lock_path, self.peak_key())
+                                   settings.host_lock_path, self.peak_key(), still_wanted=lambda: not self.stop.is_set())
         log.info("worker peak GFLOP/s %s (%s)", self.peaks.get("peak_gflops"), self.peaks.get("method"))
+        self.beat()
 
     def on_shutdown(self, **_: Any) -> None:
         self.stop.set()
@@ -87,7 +90,7 @@ class Agent:
         self.job_id = job_id
         self.beat()
         try:
-            return runner.run_job(job_id, worker, self.peaks)
+            return runner.run_job(job_id, worker, lambda: self.peaks)
         finally:
             self.job_id = None
             self.beat()

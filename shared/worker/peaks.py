@@ -14,10 +14,12 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from shared.measurement.children import die_with_parent
 from shared.measurement.hardware import cpu_flags, cpu_model, host, versions
 from shared.worker.host_lock import host_lock
 
@@ -34,17 +36,24 @@ def peaks_key(module: str, extra_key: dict[str, str]) -> str:
     return hashlib.sha1(json.dumps(described, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def machine_peaks(module: str, cache_dir: Path, seconds: float, lock_path: Path, extra_key: dict[str, str]) -> dict[str, Any]:
+def machine_peaks(module: str, cache_dir: Path, seconds: float, lock_path: Path, extra_key: dict[str, str],
+                  still_wanted: Callable[[], bool] = lambda: True) -> dict[str, Any]:
     """{"peak_gflops": {precision: GFLOP/s}, "method", "versions", "measured_at", "cached"}; `extra_key` is part of
-    the cache key and of what the module reads on stdin (the GPU worker's device, say)."""
+    the cache key and of what the module reads on stdin (the GPU worker's device, say). Waits for the host lock
+    while `still_wanted()`."""
     path = cache_dir / "peaks" / f"{host()}-{peaks_key(module, extra_key)}.json"
-    if path.exists():
-        try:
-            return _checked(json.loads(path.read_text()), str(path)) | {"cached": True}
-        except (OSError, ValueError) as error:
-            log.warning("measuring again: unreadable peak cache %s (%s)", path, error)
+    cached = _cached(path)
+    if cached is not None:
+        return cached
     try:
-        measured = _measure(module, seconds, lock_path, extra_key)
+        with host_lock(lock_path, still_wanted) as acquired:
+            if not acquired:
+                raise RuntimeError("the worker stopped while waiting for the host lock")
+            # Another worker on this host may have measured while we waited.
+            cached = _cached(path)
+            if cached is not None:
+                return cached
+            measured = _measure(module, seconds, extra_key)
     except Exception as error:  # noqa: BLE001  (a worker without a peak still works)
         reason = str(error).strip().splitlines()[-1][:300] if str(error).strip() else type(error).__name__
         log.warning("could not measure this worker's peak with %s: %s", module, reason)
@@ -58,11 +67,22 @@ def machine_peaks(module: str, cache_dir: Path, seconds: float, lock_path: Path,
     return measured | {"cached": False}
 
 
-def _measure(module: str, seconds: float, lock_path: Path, extra_key: dict[str, str]) -> dict[str, Any]:
-    """Run the peak module under the host lock and check its answer (its last stdout line); raises what went wrong."""
-    with host_lock(lock_path, lambda: True):
-        done = subprocess.run([sys.executable, "-m", module], input=json.dumps(extra_key | {"seconds": seconds}),
-                              capture_output=True, text=True, timeout=BASE_TIMEOUT_S + 5 * seconds, cwd=os.getcwd())
+def _cached(path: Path) -> dict[str, Any] | None:
+    if not path.exists():
+        return None
+    try:
+        return _checked(json.loads(path.read_text()), str(path)) | {"cached": True}
+    except (OSError, ValueError) as error:
+        log.warning("measuring again: unreadable peak cache %s (%s)", path, error)
+        return None
+
+
+def _measure(module: str, seconds: float, extra_key: dict[str, str]) -> dict[str, Any]:
+    """Run the peak module (the caller holds the host lock) and check its answer (its last stdout line); raises what
+    went wrong."""
+    done = subprocess.run([sys.executable, "-m", module], input=json.dumps(extra_key | {"seconds": seconds}),
+                          capture_output=True, text=True, timeout=BASE_TIMEOUT_S + 5 * seconds, cwd=os.getcwd(),
+                          preexec_fn=die_with_parent)
     if done.returncode != 0:
         raise subprocess.SubprocessError(f"{module} exited with {done.returncode}: "
                                          f"{(done.stderr.strip().splitlines() or ['no error output'])[-1][:300]}")

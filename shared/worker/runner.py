@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from queue import Empty, Queue
 from typing import Any
@@ -53,17 +53,18 @@ class Repeat:
     deadline: float
 
 
-def run_job(job_id: str, worker: str, peaks: Mapping[str, Any] | None = None) -> str:
+def run_job(job_id: str, worker: str, peaks: Callable[[], Mapping[str, Any]] = dict) -> str:
     """Run one job to its end; returns the job's status afterwards ("skipped" when another holds it).
 
-    `peaks` is the worker's measured matmul peak (shared.worker.peaks.machine_peaks), for each result's peak share."""
+    `peaks()` is the worker's measured matmul peak (shared.worker.peaks.machine_peaks), read once the job's runs
+    are done, for its peak share."""
     with session_scope() as session:
         job = claim_job(session, job_id, worker)
         if job is None:
             log.info("job %s is not claimable (duplicate delivery or already taken)", job_id)
             return "skipped"
         try:
-            return record(session, job, worker, _run_with_host_lock(session, job, worker, peaks or {}))
+            return record(session, job, worker, _run_with_host_lock(session, job, worker, peaks))
         except Exception as error:
             # A bug of ours must still end the job with a reason rather than leave it to the reaper.
             log.exception("job %s failed inside the worker", job_id)
@@ -72,7 +73,7 @@ def run_job(job_id: str, worker: str, peaks: Mapping[str, Any] | None = None) ->
                           error=f"internal error in the worker ({type(error).__name__}: {error}); please report it")
 
 
-def _run_with_host_lock(session: Session, job: Job, worker: str, peaks: Mapping[str, Any]) -> Outcome:
+def _run_with_host_lock(session: Session, job: Job, worker: str, peaks: Callable[[], Mapping[str, Any]]) -> Outcome:
     def still_wanted() -> bool:
         status = heartbeat(session, job.id, worker, detail="waiting for another benchmark on this machine to finish")
         return status == "running"
@@ -83,11 +84,15 @@ def _run_with_host_lock(session: Session, job: Job, worker: str, peaks: Mapping[
         return run_repeats(session, job, worker, peaks)
 
 
-def run_repeats(session: Session, job: Job, worker: str, peaks: Mapping[str, Any]) -> Outcome:
+def run_repeats(session: Session, job: Job, worker: str, peaks: Callable[[], Mapping[str, Any]]) -> Outcome:
     """One benchmark process per repeat, one after another on this machine, combined into one result."""
     deadline = time.monotonic() + get_settings().job_time_limit_s  # for the whole job, every repeat included
     runs, described = [], []
     for number in range(1, job.repeats + 1):
+        if number > 1:  # cancelled, or taken by the reaper, since the last repeat: start no other
+            status = heartbeat(session, job.id, worker, detail=f"starting repeat {number} of {job.repeats} on {worker}")
+            if status != "running":
+                return Outcome("cancelled" if status == "cancelling" else "taken")
         outcome = run_benchmark_process(session, job, worker, Repeat(number, job.repeats, deadline))
         if outcome.kind != "result":
             if outcome.kind in ("failed", "lost") and job.repeats > 1:
@@ -95,13 +100,14 @@ def run_repeats(session: Session, job: Job, worker: str, peaks: Mapping[str, Any
             return outcome
         runs.append(outcome.payload["run"])
         described.append(outcome.payload["described"])
+    measured = peaks()
     try:
-        result = combine(runs, described, peaks.get("peak_gflops", {}))
+        result = combine(runs, described, measured.get("peak_gflops", {}))
     except RepeatsDisagree as error:
         return Outcome("failed", f"{error}; run the job again")
-    peak = peaks.get("peak_gflops", {}).get(result["precision_used"])
+    peak = measured.get("peak_gflops", {}).get(result["precision_used"])
     result["hardware_detail"] = result["hardware_detail"] | {
-        "peak": {"precision": result["precision_used"], "gflops": peak, "method": peaks.get("method")}}
+        "peak": {"precision": result["precision_used"], "gflops": peak, "method": measured.get("method")}}
     return Outcome("result", {"result": result, "runs": runs})
 
 

@@ -42,7 +42,8 @@ GPU_MODELS = [("resnet50", "a1_in1k", 2900.0), ("convnext_small", "in12k_ft_in1k
 
 # Three of them measured three times each (symmetric runs: their means are the speeds above), with a share of the peak.
 REPEATED = {"mobilenetv3_large_100": [880.0, 900.0, 920.0], "levit_256": [440.0, 450.0, 460.0],
-            "efficientnet_b0": [590.0, 600.0, 610.0]}
+            "efficientnet_b0": [590.0, 600.0, 610.0],
+            "deit_small_patch16_224": [200.0, 300.0]}  # two runs far apart: the interval's low end is below zero
 
 
 def store_results() -> None:
@@ -52,7 +53,7 @@ def store_results() -> None:
     results.append(make_result(20, model="resnet50", pretrained_tag="a1_in1k", throughput=230.0))  # resnet50's second run
     results.append(make_result(21, model="test_vit", pretrained_tag=None, throughput=3000.0, input_size=160))
     results += [make_result(30 + n, model=model, pretrained_tag=tag, throughput=speed, backend="gpu", engine="tensorrt",
-                            hardware="NVIDIA H200", batch_size=256, streams=1)
+                            hardware="NVIDIA H200", batch_size=256, streams=1, method_version=1)  # before the gate
                 for n, (model, tag, speed) in enumerate(GPU_MODELS)]
     seed(*results)
 
@@ -212,7 +213,8 @@ def test_chart_page_draws_every_point_frontier_insights_table_and_live_jobs(serv
         assert bars["drawn"] == len(with_interval)  # one bar per point with an interval, none for one-run points
         for p in with_interval:
             low, high = p["throughput_ci95"]
-            assert bars["widths"][p["label"]] == pytest.approx(high - low)
+            drawn_low = max(low, p["throughput"] / 10)  # a log axis has no zero: a bound below it is drawn at a tenth
+            assert bars["widths"][p["label"]] == pytest.approx(high - drawn_low)
         cell = {key: headers.index(key) for key in ("label", "throughput_ci95", "repeats", "peak_share", "peak_rss_mb")}
         rows = page.eval_on_selector_all("#results-table tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
         levit = next(r for r in rows if r[cell["label"]] == "levit_256")
@@ -220,6 +222,10 @@ def test_chart_page_draws_every_point_frontier_insights_table_and_live_jobs(serv
         assert levit[cell["throughput_ci95"]] == f"{low:,.1f}–{high:,.1f}" and levit[cell["repeats"]] == "3"
         assert levit[cell["peak_share"]] == "45.0" and levit[cell["peak_rss_mb"]] == "180"
         assert next(r for r in rows if r[cell["label"]] == "tresnet_l")[cell["throughput_ci95"]] == "one run"
+        deit = next(p for p in cpu["points"] if p["model"] == "deit_small_patch16_224")
+        assert deit["throughput_ci95"][0] < 0  # bounded above only, and said so
+        assert next(r for r in rows if r[cell["label"]] == "deit_small_patch16_224")[cell["throughput_ci95"]] == \
+            f"≤ {deit['throughput_ci95'][1]:,.1f}"
         hover = page.evaluate("""() => {
             const plot = document.querySelector('section.chart .js-plotly-plot');
             return plot._fullData.flatMap(t => t.customdata ? t.customdata.map(c => c[0]) : []);
@@ -230,6 +236,9 @@ def test_chart_page_draws_every_point_frontier_insights_table_and_live_jobs(serv
         assert "<b>45.0%</b> of this machine's measured fp16 peak" in levit_hover and "stable after 5.0 s" in levit_hover
         assert "on the frontier in 100% of resamples" in levit_hover
         assert "one run: interval unknown" in next(h for h in hover if h.startswith("<b>tresnet_l</b>"))
+        gpu_hover = page.evaluate("""() => document.querySelectorAll('section.chart .js-plotly-plot')[1]._fullData
+            .flatMap(t => t.customdata ? t.customdata.map(c => c[0]) : [])""")
+        assert all("measured before the stability gate (method v1)" in h and "<br><br>" not in h for h in gpu_hover)
         # Points sized by their share of the peak, on request (a view option kept in the address).
         page.select_option("#filters select[name=size]", "peak_share")
         page.wait_for_selector("body[data-rendered=true]")

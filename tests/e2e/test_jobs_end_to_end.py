@@ -35,8 +35,8 @@ def test_job_runs_end_to_end_and_second_run_hits_the_cache(
     client: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
 ) -> None:
     worker = start_worker(stack)
-    first = submit(client)
-    wait_for_status(first, ("succeeded",), 120, worker)
+    first = submit(client, repeats=2)
+    wait_for_status(first, ("succeeded",), 180, worker)
     job = client.get(f"/jobs/{first}").json()
     result = job["result"]
     assert job["status"] == "succeeded" and job["attempts"] == 1 and job["progress"] == 1.0
@@ -48,11 +48,27 @@ def test_job_runs_end_to_end_and_second_run_hits_the_cache(
     assert result["cache_hit"] is False and result["streams"] >= 1 and result["input_size"] == 160
     assert result["params_m"] == pytest.approx(0.47, abs=0.01) and result["gflops"] > 0
     assert result["hardware"].endswith(" cores") and result["versions"]["openvino"]
+    # Two repeats, each its own benchmark process, combined: the mean with its interval, each run on its own.
+    runs = client.get(f"/results/{result['id']}/runs").json()["items"]
+    assert result["repeats"] == 2 and [run["id"] for run in runs] == result["run_ids"]
+    assert [run["cache_hit"] for run in runs] == [False, True]  # the first converted, the second found the IR
+    low, high = result["throughput_ci95"]
+    mean = (runs[0]["throughput"] + runs[1]["throughput"]) / 2
+    assert result["throughput"] == pytest.approx(mean) and low <= mean <= high and result["throughput_cv"] >= 0
+    # Memory while measuring (OpenVINO only: conversion ran in a process of its own) and the IR on disk.
+    assert 20 < result["peak_rss_mb"] < 2000 and 0 < result["artifact_mb"] < 10 and result["device_memory_mb"] is None
+    # The worker measured its matmul peak at start; the result is a share of the peak of the precision that ran.
+    peaks = client.get("/workers").json()["items"][0]["peak_gflops"]
+    assert peaks.get("fp32", 0) > 0 and result["achieved_gflops"] == pytest.approx(result["gflops"] * result["throughput"])
+    peak = peaks.get(result["precision_used"])  # a precision this CPU only emulates has no peak, and no share
+    assert result["peak_share"] == (pytest.approx(result["achieved_gflops"] / peak) if peak else None)
+    assert result["method_version"] == 2 and (result["stable_after_s"] is None) == (not result["stable"])
 
     second = submit(client)
     wait_for_status(second, ("succeeded",), 60, worker)
     again = client.get(f"/jobs/{second}").json()["result"]
     assert again["cache_hit"] is True and again["prepare_s"] < result["prepare_s"]
+    assert again["repeats"] == 1 and again["throughput_ci95"] is None and len(again["run_ids"]) == 1
     listed = client.get("/results", params={"backend": "cpu"}).json()
     assert listed["total"] == 2 and {r["job_id"] for r in listed["items"]} == {first, second}
 

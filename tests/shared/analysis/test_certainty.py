@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import time
 
 from shared.analysis.frontier import Point, frontier_certainty, pareto_frontier
 from shared.analysis.intervals import mean_ci95
@@ -47,7 +46,8 @@ def test_clearly_separated_points_are_certain_and_the_answer_is_deterministic() 
     assert frontier_certainty([a, b, c], runs, seed=7) == frontier_certainty([a, b, c], runs, seed=7)
 
 
-def test_a_thousand_points_take_well_under_a_tenth_of_a_second() -> None:
+def test_a_thousand_points_with_three_runs_each() -> None:
+    # How fast this is belongs in a benchmark, not a test: here only that a chart this large gets an answer.
     rng = random.Random(2)
     points, runs = [], {}
     for i in range(1000):
@@ -55,7 +55,6 @@ def test_a_thousand_points_take_well_under_a_tenth_of_a_second() -> None:
         point, own = pt(str(i), [speed * rng.gauss(1, 0.05) for _ in range(3)], rng.uniform(60, 90))
         points.append(point)
         runs[point.key] = own
-    started = time.process_time()
     certainty = frontier_certainty(points, runs)
-    assert time.process_time() - started < 0.5  # measured 0.015 s here; generous for shared machines
+    assert set(certainty) == {p.key for p in pareto_frontier(points)}
     assert all(0.0 <= share <= 1.0 for share in certainty.values() if share is not None)

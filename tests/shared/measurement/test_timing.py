@@ -16,7 +16,8 @@ from shared.measurement.timing import (
     agree,
     measure,
     summarize,
-    window_length,
+    window_size,
+    window_throughputs,
 )
 
 
@@ -70,14 +71,24 @@ class AlternatingEngine(SleepingEngine):
 def test_percentiles_and_throughput_from_raw_numbers() -> None:
     ends = [0.1 * i for i in range(1, 101)]  # 100 completions, 0.1 s apart, from t=0
     latencies = [i / 1000 for i in range(1, 101)]  # 1..100 ms
-    m = summarize(0.0, ends, latencies, batch_size=2, window_s=1.0, stable_after_s=10.0)
+    windows = window_throughputs(0.0, [ends[i] for i in range(9, 100, 10)], size=10, batch_size=2)
+    m = summarize(0.0, ends, latencies, batch_size=2, windows=windows, window_s=1.0, stable_after_s=10.0)
     assert m.throughput == pytest.approx(2 * 100 / 10.0)
     assert m.latency_ms["p50"] == pytest.approx(50.5) and m.latency_ms["p99"] == pytest.approx(99.01)
     assert m.latency_ms["mean"] == pytest.approx(50.5) and m.iterations == 100
-    # A completion on a window boundary may land in either window: one iteration of slack.
-    assert len(m.windows) == 10 and all(w == pytest.approx(20.0, abs=2.01) for w in m.windows)
+    assert len(m.windows) == 10 and all(w == pytest.approx(20.0) for w in m.windows)
     assert m.stable and m.stable_after_s == 10.0
-    assert not summarize(0.0, ends, latencies, batch_size=2, window_s=1.0, stable_after_s=None).stable
+    assert not summarize(0.0, ends, latencies, 2, windows, 1.0, stable_after_s=None).stable
+
+
+def test_windows_timed_between_completions_are_exact_for_engines_that_finish_in_rounds() -> None:
+    # Two requests finishing together every 0.5 s: 4 completions/s. Counting completions in slices of time would
+    # jump by a round; windows of whole rounds, timed from completion to completion, read 4/s every time.
+    ends = [0.5 * (i // 2 + 1) for i in range(60)]
+    size = window_size(10.0, completions_per_s=4.0, in_flight=2)
+    assert size == 12 and size % 2 == 0
+    windows = window_throughputs(0.0, [ends[i] for i in range(size - 1, 60, size)], size, batch_size=1)
+    assert windows == [pytest.approx(4.0)] * 5 and agree(windows)
 
 
 def test_the_gate_wants_the_last_three_windows_within_five_percent_of_their_mean() -> None:
@@ -88,29 +99,30 @@ def test_the_gate_wants_the_last_three_windows_within_five_percent_of_their_mean
     assert not agree([0.0, 0.0, 0.0])
 
 
-def test_windows_hold_about_twenty_completions_and_three_fit_in_the_duration() -> None:
-    assert window_length(10.0, completions_per_s=1000) == pytest.approx(2.0)  # fast: duration / 5
-    assert window_length(10.0, completions_per_s=5) == pytest.approx(10 / 3)  # slow: capped so 3 windows fit
-    assert window_length(10.0, completions_per_s=8) == pytest.approx(2.5)  # 20 completions at 8/s
+def test_a_window_is_a_fifth_of_the_duration_at_least_twelve_completions_in_whole_rounds() -> None:
+    assert window_size(10.0, completions_per_s=1000, in_flight=1) == 2000  # fast: duration / 5
+    assert window_size(10.0, completions_per_s=1000, in_flight=3) == 2001
+    assert window_size(10.0, completions_per_s=2, in_flight=1) == 12  # slow: never fewer than 12
+    assert window_size(10.0, completions_per_s=2, in_flight=8) == 16
 
 
-def test_a_steady_engine_passes_the_gate_at_its_duration() -> None:
-    m = measure(SleepingEngine(period=0.01), duration_s=1.5)
-    assert m.stable and m.stable_after_s is not None
-    assert 1.5 <= m.stable_after_s < 1.5 + 2 * m.window_s  # at the first window boundary after the duration, or so
-    assert m.duration_s < 1.5 * 2
+def test_a_steady_engine_passes_the_gate() -> None:
+    m = measure(SleepingEngine(period=0.005), duration_s=1.5)
+    assert m.stable and m.stable_after_s is not None and 1.5 <= m.stable_after_s <= MAX_EXTENSION * 1.5
+    assert m.duration_s >= m.stable_after_s and len(m.windows) >= 3
+    assert all(w == pytest.approx(m.throughput, rel=0.2) for w in m.windows)
 
 
 def test_an_engine_that_settles_late_is_measured_until_it_is_stable() -> None:
-    # 10 ms per inference for the first 1.2 s of measuring, 20 ms after: the windows agree only once the
-    # last three are all in the slower phase, past the 1.5 s duration.
-    m = measure(PhasedEngine(period=0.01, later=0.02, switch_s=1.2), duration_s=1.5)
-    assert m.stable and m.stable_after_s is not None and m.stable_after_s > 1.5 + m.window_s
+    # 5 ms per inference for the first 1.2 s of measuring, 15 ms after: the windows agree only once the
+    # last three are all in the slower phase, well past the 1.5 s duration.
+    m = measure(PhasedEngine(period=0.005, later=0.015, switch_s=1.2), duration_s=1.5)
+    assert m.stable and m.stable_after_s is not None and m.stable_after_s > 1.2 + 3 * 0.3
     assert m.stable_after_s <= MAX_EXTENSION * 1.5
 
 
 def test_an_engine_that_never_settles_stops_at_three_times_its_duration_unstable() -> None:
-    m = measure(AlternatingEngine(fast=0.005, slow=0.015, turn_s=0.25), duration_s=1.0)
+    m = measure(AlternatingEngine(fast=0.004, slow=0.02, turn_s=0.15), duration_s=1.0)
     assert not m.stable and m.stable_after_s is None
     assert MAX_EXTENSION * 1.0 <= m.duration_s < MAX_EXTENSION * 1.0 + 0.5
 
