@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run worker worker-gpu test services install benchmark chart-benchmark registry catalog clean
+.PHONY: run worker worker-gpu test services install benchmark chart-benchmark trust-benchmark registry catalog clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Speedboard needs Python 3.11 or newer (found $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 1; }
@@ -42,6 +42,9 @@ benchmark: $(STAMP)
 
 chart-benchmark: $(STAMP) services
 	$(PY) benchmarks/chart_latency.py
+
+trust-benchmark: $(STAMP)
+	$(PY) benchmarks/seed_repeats.py
 
 registry: $(STAMP)
 	$(PY) -m shared.ml.build_registry

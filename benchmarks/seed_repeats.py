@@ -88,7 +88,9 @@ def main() -> int:
     stack = subprocess.Popen([sys.executable, "-m", "shared.commands.supervisor", "run"], cwd=REPO, env=env,
                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        workers = wait_for(lambda: call(f"{base}/workers")["items"], "a worker", 600, 2)
+        # Announced at once; its peak follows once measured (or read from the cache).
+        workers = wait_for(lambda: [w for w in call(f"{base}/workers")["items"] if w["peak_method"]],
+                           "a worker with its peak", 600, 2)
         worker = workers[0]
         print(f"worker peaks (GFLOP/s): {json.dumps(worker['peak_gflops'])} — {worker['peak_method']}")
         started = time.monotonic()
