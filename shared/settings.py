@@ -27,8 +27,10 @@ class Settings(BaseSettings):
     job_time_limit_s: float = 30 * 60  # a whole job, every repeat included; the broker's redelivery follows it
     # Preparing one repeat (converting or loading, compiling) in a job's worst case; TensorRT adds its build limit.
     prepare_allowance_s: float = 120.0
-    # Seconds a worker spends measuring its matmul peak per precision, once per host and library versions.
+    # Seconds a worker spends measuring its matmul peak per precision, once per host and library versions, and
+    # where it keeps the figures (default: data_dir/cache/peaks; workers of one host may share a folder).
     peak_measure_s: float = 3.0
+    peaks_dir: Path | None = None
     queue_ttl_s: float = 24 * 3600
     heartbeat_s: float = 10.0
     heartbeat_timeout_s: float = 60.0
@@ -61,6 +63,10 @@ class Settings(BaseSettings):
     @property
     def cache_dir(self) -> Path:
         return self.data_dir / "cache"
+
+    @property
+    def peaks_folder(self) -> Path:
+        return self.peaks_dir or self.cache_dir / "peaks"
 
 
 @lru_cache

@@ -94,10 +94,17 @@ def _apply(monkeypatch: pytest.MonkeyPatch, env: dict[str, str]) -> None:
     get_app.cache_clear()
 
 
+@pytest.fixture(scope="session")
+def peaks_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One folder of measured matmul peaks for the whole run, as workers of one host may share: the first worker
+    measures (tests/shared/worker/test_peaks.py measures on its own), the others read its figures."""
+    return tmp_path_factory.mktemp("peaks")
+
+
 @pytest.fixture
-def embedded_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Stack]:
+def embedded_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, peaks_dir: Path) -> Iterator[Stack]:
     """The default: a SQLite file and the filesystem broker, nothing else."""
-    env = FAST_CLOCKS | {"SPEEDBOARD_DATA_DIR": str(tmp_path / "data"),
+    env = FAST_CLOCKS | {"SPEEDBOARD_DATA_DIR": str(tmp_path / "data"), "SPEEDBOARD_PEAKS_DIR": str(peaks_dir),
                          "SPEEDBOARD_HOST_LOCK_PATH": str(tmp_path / "host.lock")}
     _apply(monkeypatch, env)
     yield Stack(env, tmp_path / "data", "embedded")
@@ -105,9 +112,11 @@ def embedded_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 
 
 @pytest.fixture
-def distributed_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str, postgres_url: str) -> Iterator[Stack]:
+def distributed_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, redis_url: str, postgres_url: str,
+                      peaks_dir: Path) -> Iterator[Stack]:
     """Redis as the broker and PostgreSQL as the database, as docker-compose runs it."""
     env = FAST_CLOCKS | {"SPEEDBOARD_DATA_DIR": str(tmp_path / "data"), "BROKER_URL": redis_url,
+                         "SPEEDBOARD_PEAKS_DIR": str(peaks_dir),
                          "DATABASE_URL": postgres_url, "SPEEDBOARD_HOST_LOCK_PATH": str(tmp_path / "host.lock")}
     _apply(monkeypatch, env)
     yield Stack(env, tmp_path / "data", "distributed")

@@ -68,7 +68,7 @@ class Agent:
         """The machine's matmul peak per precision (cached per host and library versions), announced once known.
         Measured under the host lock, so a job this worker takes meanwhile waits for it and gets its share."""
         settings = get_settings()
-        self.peaks = machine_peaks(self.peak_module, settings.cache_dir, settings.peak_measure_s,
+        self.peaks = machine_peaks(self.peak_module, settings.peaks_folder, settings.peak_measure_s,
                                    settings.host_lock_path, self.peak_key(), still_wanted=lambda: not self.stop.is_set())
         log.info("worker peak GFLOP/s %s (%s)", self.peaks.get("peak_gflops"), self.peaks.get("method"))
         self.beat()

@@ -36,12 +36,13 @@ def peaks_key(module: str, extra_key: dict[str, str]) -> str:
     return hashlib.sha1(json.dumps(described, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def machine_peaks(module: str, cache_dir: Path, seconds: float, lock_path: Path, extra_key: dict[str, str],
+def machine_peaks(module: str, folder: Path, seconds: float, lock_path: Path, extra_key: dict[str, str],
                   still_wanted: Callable[[], bool] = lambda: True) -> dict[str, Any]:
-    """{"peak_gflops": {precision: GFLOP/s}, "method", "versions", "measured_at", "cached"}; `extra_key` is part of
+    """{"peak_gflops": {precision: GFLOP/s}, "method", "versions", "measured_at", "cached"}, cached in `folder`;
+    `extra_key` is part of
     the cache key and of what the module reads on stdin (the GPU worker's device, say). Waits for the host lock
     while `still_wanted()`."""
-    path = cache_dir / "peaks" / f"{host()}-{peaks_key(module, extra_key)}.json"
+    path = folder / f"{host()}-{peaks_key(module, extra_key)}.json"
     cached = _cached(path)
     if cached is not None:
         return cached
