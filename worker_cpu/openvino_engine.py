@@ -7,10 +7,6 @@ fp32, fp16 and bf16 force the hint. `precision_used` is read back from the compi
 
 from __future__ import annotations
 
-import json
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,7 +16,7 @@ import numpy as np
 import openvino as ov
 
 from shared.measurement.cache import cache_key, cached
-from shared.measurement.children import die_with_parent
+from shared.measurement.children import ChildFailed, run_module
 from shared.measurement.hardware import cpu_hardware, versions
 from shared.measurement.memory import size_mb
 from shared.measurement.pipeline import BenchmarkError, BenchSpec, PreparedEngine, Report
@@ -60,18 +56,11 @@ class OpenVinoRunner:
 def convert(spec: BenchSpec, folder: Path) -> dict[str, Any]:
     """The IR of the fused torch model, written to `folder` by a process of its own (worker_cpu.convert); returns
     the cache metadata. That process dies with this one, and its failure is this job's, with its reason."""
-    done = subprocess.run([sys.executable, "-m", "worker_cpu.convert", str(folder)], input=spec.to_json(),
-                          capture_output=True, text=True, preexec_fn=die_with_parent)
-    if done.returncode != 0:
-        how = f"was killed by {signal.Signals(-done.returncode).name}" if done.returncode < 0 \
-            else f"exited with code {done.returncode}"
-        likely = " (likely out of memory: try a smaller batch or input size)" if done.returncode == -signal.SIGKILL else ""
-        raise BenchmarkError(f"converting {spec.model} to OpenVINO IR {how}{likely}: {done.stderr.strip()[-500:]}")
     try:
-        answer: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise BenchmarkError(f"converting {spec.model} to OpenVINO IR gave no answer; its output ends "
-                             f"{(done.stdout + done.stderr).strip()[-300:]!r}") from None
+        answer = run_module("worker_cpu.convert", spec.to_json(), str(folder))
+    except ChildFailed as error:
+        advice = "; try a smaller batch or input size" if "out of memory" in str(error) else ""
+        raise BenchmarkError(f"converting {spec.model} to OpenVINO IR failed: {error}{advice}") from None
     if "error" in answer:
         raise BenchmarkError(answer["error"])
     return answer

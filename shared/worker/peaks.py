@@ -12,14 +12,12 @@ import hashlib
 import json
 import logging
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from shared.measurement.children import die_with_parent
+from shared.measurement.children import run_module
 from shared.measurement.hardware import cpu_flags, cpu_model, host, versions
 from shared.worker.host_lock import host_lock
 
@@ -39,9 +37,8 @@ def peaks_key(module: str, extra_key: dict[str, str]) -> str:
 def machine_peaks(module: str, folder: Path, seconds: float, lock_path: Path, extra_key: dict[str, str],
                   still_wanted: Callable[[], bool] = lambda: True) -> dict[str, Any]:
     """{"peak_gflops": {precision: GFLOP/s}, "method", "versions", "measured_at", "cached"}, cached in `folder`;
-    `extra_key` is part of
-    the cache key and of what the module reads on stdin (the GPU worker's device, say). Waits for the host lock
-    while `still_wanted()`."""
+    `extra_key` is part of the cache key and of what the module reads on stdin (the GPU worker's device, say).
+    Waits for the host lock while `still_wanted()`."""
     path = folder / f"{host()}-{peaks_key(module, extra_key)}.json"
     cached = _cached(path)
     if cached is not None:
@@ -79,18 +76,8 @@ def _cached(path: Path) -> dict[str, Any] | None:
 
 
 def _measure(module: str, seconds: float, extra_key: dict[str, str]) -> dict[str, Any]:
-    """Run the peak module (the caller holds the host lock) and check its answer (its last stdout line); raises what
-    went wrong."""
-    done = subprocess.run([sys.executable, "-m", module], input=json.dumps(extra_key | {"seconds": seconds}),
-                          capture_output=True, text=True, timeout=BASE_TIMEOUT_S + 5 * seconds, cwd=os.getcwd(),
-                          preexec_fn=die_with_parent)
-    if done.returncode != 0:
-        raise subprocess.SubprocessError(f"{module} exited with {done.returncode}: "
-                                         f"{(done.stderr.strip().splitlines() or ['no error output'])[-1][:300]}")
-    try:
-        answer = json.loads(done.stdout.strip().splitlines()[-1])
-    except (IndexError, ValueError):
-        raise ValueError(f"{module} printed no JSON line (stdout ends {done.stdout.strip()[-200:]!r})") from None
+    """Run the peak module (the caller holds the host lock) and check its answer; raises what went wrong."""
+    answer = run_module(module, json.dumps(extra_key | {"seconds": seconds}), timeout=BASE_TIMEOUT_S + 5 * seconds)
     return _checked(answer, module) | {"measured_at": _now()}
 
 

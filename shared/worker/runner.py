@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import signal
 import subprocess
 import sys
 import threading
@@ -21,7 +20,7 @@ from sqlmodel import Session
 from shared.db.engine import session_scope
 from shared.db.tables import Job, JobSpec
 from shared.jobs.lifecycle import attempt_lost, claim_job, finish, finish_succeeded, get_job, heartbeat, release_job
-from shared.measurement.children import die_with_parent
+from shared.measurement.children import describe_exit, die_with_parent
 from shared.measurement.hardware import physical_cores
 from shared.measurement.pipeline import BenchSpec
 from shared.measurement.repeats import RepeatsDisagree, combine
@@ -204,14 +203,6 @@ def overall_progress(stage: str, fraction: float) -> float:
 
 def _duration(seconds: float) -> str:
     return f"{seconds / 60:g} min" if seconds >= 60 else f"{seconds:g} s"
-
-
-def describe_exit(returncode: int) -> str:
-    if returncode < 0:
-        name = signal.Signals(-returncode).name
-        likely = " (likely out of memory)" if name == "SIGKILL" else ""
-        return f"the benchmark process was killed by {name}{likely}"
-    return f"the benchmark process exited with code {returncode} before reporting a result"
 
 
 def record(session: Session, job: Job, worker: str, outcome: Outcome) -> str:
