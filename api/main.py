@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_handlers
-from api.routes import charts, docs, health, jobs, models, results, suites, vocabulary, workers
+from api.routes import charts, docs, health, jobs, models, recommend, results, suites, sweeps, vocabulary, workers
 from shared.catalog.accuracy import load_catalog
 from shared.catalog.registry import load_snapshot
 from shared.db.engine import migrate
@@ -42,7 +42,7 @@ app = FastAPI(
     docs_url=None, redoc_url=None, swagger_ui_oauth2_redirect_url=None,
 )
 install_handlers(app)
-for module in (jobs, results, models, suites, workers, charts, vocabulary, health, docs):
+for module in (jobs, results, models, suites, sweeps, recommend, workers, charts, vocabulary, health, docs):
     app.include_router(module.router)
 app.mount("/static", StaticFiles(directory=charts.STATIC), name="static")
 app.mount("/swagger", StaticFiles(directory=docs.SWAGGER_UI), name="swagger")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from sqlmodel import SQLModel
@@ -15,6 +15,7 @@ from shared.jobs.vocabulary import (
     DEFAULT_PRECISION,
     DEFAULT_REPEATS,
     ENGINES,
+    MAX_SWEEP_MODELS,
     RANGES,
     BackendName,
     EngineName,
@@ -99,6 +100,35 @@ class SuiteCreate(BaseModel):
     repeats: int = _ranged("repeats", DEFAULT_REPEATS["suite"], "benchmark processes per model, for confidence intervals")
     worker: str | None = Field(default=None, min_length=1, max_length=200, description="run every job on this worker")
     hardware: str | None = Field(default=None, min_length=1, max_length=200, description="run every job on this hardware")
+
+
+BatchSize = Annotated[int, Field(ge=RANGES["batch_size"][0], le=RANGES["batch_size"][1])]
+StreamCount = Annotated[int, Field(ge=RANGES["streams"][0], le=RANGES["streams"][1])]
+
+
+class SweepCreate(BaseModel):
+    """Models × batch sizes × streams, one job per point, to find each model's best configuration."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    models: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        min_length=1, max_length=MAX_SWEEP_MODELS, examples=[["resnet50", "mobilenetv3_large_100"]],
+        description="timm architectures (optionally with a tag) or custom variants")
+    backend: BackendName
+    batch_sizes: list[BatchSize] | None = Field(
+        default=None, min_length=1, max_length=16,
+        description="default: 1, 2, 4, 8, 16, 32 on cpu; 1, 8, 32, 64, 128, 256 on gpu")
+    streams: list[StreamCount] | None = Field(
+        default=None, min_length=1, max_length=16,
+        description="cpu only; default: 1, half and all of the physical cores of the targeted worker (or the largest "
+                    "connected one), without repeats")
+    engine: EngineName | None = None
+    precision: PrecisionName = DEFAULT_PRECISION
+    duration_s: float = _ranged("duration_s", DEFAULT_DURATION_S, "seconds of measuring per point")
+    repeats: int = _ranged("repeats", DEFAULT_REPEATS["sweep"], "benchmark processes per point")
+    worker: str | None = Field(default=None, min_length=1, max_length=200, description="run every point on this worker")
+    hardware: str | None = Field(default=None, min_length=1, max_length=200, description="run every point on this hardware")
+    name: str = Field(default="sweep", min_length=1, max_length=100)
 
 
 # --- what the API answers -----------------------------------------------------------------------------------------
@@ -208,6 +238,24 @@ class SuitesPublic(SQLModel):
     total: int
 
 
+class SweepPublic(SuitePublic):
+    """A sweep's progress, with its axes as resolved and the points it skipped (each with the reason)."""
+
+    models: list[str]
+    batch_sizes: list[int]
+    streams: list[int | None]  # None on the GPU: one stream
+    streams_from: str | None  # whose physical cores the default streams follow
+    engine: str
+    precision: str
+    duration_s: float
+    skipped: list[dict[str, Any]]
+
+
+class SweepsPublic(SQLModel):
+    items: list[SweepPublic]
+    total: int
+
+
 class WorkerPublic(SQLModel):
     name: str
     backend: str
@@ -218,6 +266,8 @@ class WorkerPublic(SQLModel):
     queues: list[str]
     peak_gflops: dict[str, float]  # matrix-multiply peak per precision, measured by the worker at start
     peak_method: str | None  # what measured it (library, size, streams), or why it was not measured
+    physical_cores: int | None  # CPU workers: cores without hyper-threads, what a sweep's default streams follow
+    memory_gb: float | None  # the host's memory (CPU) or the device's (GPU)
     started_at: datetime
     last_heartbeat: datetime
 

@@ -1,4 +1,4 @@
-"""POST /suites (the seed study in one call), GET /suites, GET /suites/{id}."""
+"""POST /suites (the seed study in one call), GET /suites, GET /suites/{id}, DELETE /suites/{id}."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from api.deps import SessionDep
 from api.schemas import MAX_OFFSET, SuiteCreate, SuitePublic, SuitesPublic
-from api.services.suites import create_suite, list_suites, suite_progress
+from api.services.suites import cancel_suite, create_suite, list_suites, suite_progress
 
 router = APIRouter(prefix="/suites", tags=["suites"])
 
@@ -29,3 +29,9 @@ def read_suites(session: SessionDep, limit: Annotated[int, Query(ge=1, le=100)] 
 @router.get("/{suite_id}", response_model=SuitePublic)
 def read_suite(suite_id: str, session: SessionDep) -> SuitePublic:
     return suite_progress(session, suite_id)
+
+
+@router.delete("/{suite_id}", status_code=202, response_model=SuitePublic)
+def delete_suite(suite_id: str, session: SessionDep) -> SuitePublic:
+    """Cancel every job of the suite that has not ended; its results so far stay."""
+    return cancel_suite(session, suite_id)

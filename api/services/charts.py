@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from api.services.accuracy import load_book
 from api.services.results import MEMORY_MB, runs_of
+from shared.analysis.curves import Config, curve, curve_insight
 from shared.analysis.frontier import Point, frontier_certainty, pareto_frontier
 from shared.analysis.insights import write_insights
 from shared.catalog.accuracy import AccuracyBook
@@ -49,6 +50,7 @@ class ChartPoint(BaseModel):
     throughput_cv: float | None
     latency_p50_ms: float | None
     latency_p99_ms: float | None
+    latency_ms: dict[str, float]  # every percentile measured (mean, p50, p90, p95, p99), means over the repeats
     latency_ci95: dict[str, list[float] | None] | None  # per percentile
     repeats: int
     run_ids: list[int]
@@ -78,6 +80,26 @@ class ChartPoint(BaseModel):
     runs_url: str
 
 
+class CurvePoint(BaseModel):
+    result_id: int
+    batch_size: int
+    streams: int
+    throughput: float
+    latency_p99_ms: float
+    front: bool  # on the curve's own Pareto front (no configuration has more throughput at no more p99)
+
+
+class ModelCurve(BaseModel):
+    """One model's configurations in a chart (two or more): throughput against p99 latency."""
+
+    label: str  # the model as the chart names it, without the configuration
+    points: list[CurvePoint]  # by p99
+    best_throughput: int  # result ids
+    best_latency: int
+    knee: int | None  # the front's knee (Kneedle); None when no configuration in between trades well
+    insight: str
+
+
 class Chart(BaseModel):
     key: str
     backend: str
@@ -86,7 +108,8 @@ class Chart(BaseModel):
     precision: str  # the precision that ran
     points: list[ChartPoint]
     frontier: list[int]  # result ids, by increasing throughput
-    insights: list[str]
+    insights: list[str]  # about the speed-accuracy chart, then one per model with a curve
+    curves: list[ModelCurve]
 
 
 class ChartOptions(BaseModel):
@@ -146,6 +169,7 @@ def _point(row: Any, book: AccuracyBook, runs: list[tuple[int, float]]) -> dict[
         family=accuracy.family, top1=accuracy.top1, top5=accuracy.top5, top1_img_size=accuracy.top1_img_size,
         top1_source=accuracy.top1_source, throughput=row.throughput, throughput_ci95=row.throughput_ci95,
         throughput_cv=row.throughput_cv, latency_p50_ms=latency.get("p50"), latency_p99_ms=latency.get("p99"),
+        latency_ms=latency,
         latency_ci95=row.latency_ci95, repeats=row.repeats, run_ids=[run_id for run_id, _ in runs],
         stable_after_s=row.stable_after_s, peak_rss_mb=row.peak_rss_mb, device_memory_mb=row.device_memory_mb,
         artifact_mb=row.artifact_mb, achieved_gflops=row.achieved_gflops, peak_share=row.peak_share,
@@ -160,6 +184,7 @@ def _point(row: Any, book: AccuracyBook, runs: list[tuple[int, float]]) -> dict[
 def _chart(key: tuple[str, str, str, str], points: list[dict[str, Any]],
            runs: dict[int, list[tuple[int, float]]]) -> dict[str, Any]:
     backend, hardware, engine, precision = key
+    curves = _curves(points)
     _disambiguate(points)
     known = [Point(str(p["result_id"]), p["label"], p["family"], p["throughput"], p["top1"],
                    throughput_ci95=tuple(p["throughput_ci95"]) if p["throughput_ci95"] else None,
@@ -172,7 +197,31 @@ def _chart(key: tuple[str, str, str, str], points: list[dict[str, Any]],
         point["frontier"] = str(point["result_id"]) in on_frontier
         point["frontier_certainty"] = certainty.get(str(point["result_id"])) if point["frontier"] else None
     return {"key": "|".join(key), "backend": backend, "hardware": hardware, "engine": engine, "precision": precision,
-            "points": points, "frontier": [int(p.key) for p in frontier], "insights": write_insights(known)}
+            "points": points, "frontier": [int(p.key) for p in frontier],
+            "insights": write_insights(known) + [c["insight"] for c in curves], "curves": curves}
+
+
+def _curves(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Throughput against p99 for each model measured at two or more configurations (batch, streams)."""
+    by_model: dict[tuple[str, Any, int, bool], list[dict[str, Any]]] = defaultdict(list)
+    for point in points:
+        if point["latency_p99_ms"] and point["throughput"] > 0:
+            by_model[(point["label"], point["pretrained_tag"], point["input_size"], point["cuda_graphs"])].append(point)
+    curves = []
+    for (label, *_), same in sorted(by_model.items(), key=lambda item: item[0][0]):
+        if len(same) < 2:
+            continue
+        found = curve([Config(p["result_id"], p["batch_size"], p["streams"], p["throughput"], p["latency_p99_ms"])
+                       for p in same])
+        front = {c.key for c in found.front}
+        curves.append({
+            "label": label, "insight": curve_insight(label, found),
+            "points": [{"result_id": c.key, "batch_size": c.batch_size, "streams": c.streams, "throughput": c.throughput,
+                        "latency_p99_ms": c.p99_ms, "front": c.key in front} for c in found.configs],
+            "best_throughput": found.best_throughput.key, "best_latency": found.best_latency.key,
+            "knee": found.knee.key if found.knee else None,
+        })
+    return curves
 
 
 def _disambiguate(points: list[dict[str, Any]]) -> None:
@@ -194,5 +243,6 @@ def _options(session: Session) -> ChartOptions:
     return ChartOptions(
         backends=sorted({c[0] for c in combos}), hardware=sorted({c[1] for c in combos}),
         precisions=sorted({c[2] for c in combos}),
-        suites=[{"id": s.id, "name": s.name, "backend": s.backend, "created_at": s.created_at.isoformat()} for s in suites],
+        suites=[{"id": s.id, "kind": s.kind, "name": s.name, "backend": s.backend, "created_at": s.created_at.isoformat()}
+                for s in suites],
     )

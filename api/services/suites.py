@@ -1,19 +1,15 @@
-"""Suites: the seed study queued in one call, and its progress."""
+"""Suites: the seed study queued in one call, its progress, and cancelling it."""
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Sequence
+from sqlmodel import Session
 
-from sqlmodel import Session, col, func, select
-
-from api.errors import NotFound
 from api.schemas import JobCreate, SuiteCreate, SuitePublic, SuitesPublic
+from api.services.job_groups import cancel_group, get_group, jobs_of, page_of, progress
 from api.services.job_requests import placement, resolve
 from shared.catalog.seed import SEED_MODELS, SEED_SETTINGS
-from shared.db.tables import Job, Suite
+from shared.db.tables import Suite
 from shared.jobs.lifecycle import submit_job
-from shared.jobs.vocabulary import TERMINAL
 
 
 def create_suite(session: Session, body: SuiteCreate) -> SuitePublic:
@@ -32,32 +28,15 @@ def create_suite(session: Session, body: SuiteCreate) -> SuitePublic:
 
 
 def suite_progress(session: Session, suite_id: str) -> SuitePublic:
-    suite = session.get(Suite, suite_id)
-    if suite is None:
-        raise NotFound(f"no suite with id {suite_id}; list suites with GET /suites")
-    return _progress(suite, session.exec(select(Job).where(col(Job.suite_id) == suite_id)).all())
+    suite = get_group(session, suite_id, "suite")
+    return SuitePublic(**progress(suite, jobs_of(session, suite_id)))
 
 
 def list_suites(session: Session, limit: int, offset: int) -> SuitesPublic:
-    """A page of suites with their jobs: three queries whatever the page's length."""
-    suites = session.exec(select(Suite).order_by(col(Suite.created_at).desc()).offset(offset).limit(limit)).all()
-    total = session.exec(select(func.count()).select_from(Suite)).one()
-    jobs: dict[str, list[Job]] = defaultdict(list)
-    if suites:
-        for job in session.exec(select(Job).where(col(Job.suite_id).in_([suite.id for suite in suites]))):
-            jobs[job.suite_id or ""].append(job)
-    return SuitesPublic(items=[_progress(suite, jobs[suite.id]) for suite in suites], total=total)
+    groups, total = page_of(session, "suite", limit, offset)
+    return SuitesPublic(items=[SuitePublic(**progress(suite, jobs)) for suite, jobs in groups], total=total)
 
 
-def _progress(suite: Suite, jobs: Sequence[Job]) -> SuitePublic:
-    jobs = sorted(jobs, key=lambda job: job.created_at)
-    counts = Counter(job.status for job in jobs)
-    finished = sum(counts[status] for status in TERMINAL)
-    return SuitePublic(
-        id=suite.id, name=suite.name, backend=suite.backend, repeats=suite.repeats, created_at=suite.created_at, total=len(jobs),
-        counts=dict(counts), finished=finished, done=finished == len(jobs),
-        progress=round(sum(1.0 if job.status in TERMINAL else job.progress for job in jobs) / max(len(jobs), 1), 3),
-        chart_url=f"/charts?suite={suite.id}",
-        jobs=[{"id": job.id, "model": job.model, "status": job.status, "stage": job.stage, "progress": job.progress,
-               "error": job.error} for job in jobs],
-    )
+def cancel_suite(session: Session, suite_id: str) -> SuitePublic:
+    cancel_group(session, get_group(session, suite_id, "suite"))
+    return suite_progress(session, suite_id)

@@ -23,6 +23,9 @@ SEED_SETTINGS: dict[str, dict[str, object]] = {
     "cpu": {"engine": "openvino", "precision": "auto", "batch_size": 1},  # streams: the worker's physical cores
 }
 
+# `suite seed --sweep`: the seed models at these batch sizes, with a sweep's default streams.
+SEED_SWEEP_BATCH_SIZES: tuple[int, ...] = (1, 8, 32)
+
 # The models the catalog offers by default (the seed's and their close relatives), with the seed's labels.
 CURATED: dict[str, tuple[str, str]] = {
     "levit_128s": ("hybrid", "LeViT-128S"), "levit_128": ("hybrid", "LeViT-128"), "levit_192": ("hybrid", "LeViT-192"),

@@ -197,12 +197,18 @@ class CatalogEntry(SQLModel, table=True):
 
 
 class Suite(SQLModel, table=True):
-    """A set of jobs queued in one call, e.g. the seed study on one backend."""
+    """A set of jobs queued in one call: a suite (e.g. the seed study on one backend) or a sweep (models × batch sizes ×
+    streams). Their jobs and results carry its id as `suite_id`; GET /suites and GET /sweeps each list their own kind."""
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
+    kind: str = Field(default="suite", index=True)  # suite | sweep
     name: str
     backend: str
     repeats: int = 1
+    # A sweep's axes as resolved (models, batch_sizes, streams and whose cores they came from, the shared settings) and
+    # the points it did not queue, each with its reason.
+    plan: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    skipped: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = _ts(index=True)
 
 
@@ -219,5 +225,7 @@ class Worker(SQLModel, table=True):
     # The machine's matrix-multiply peak per precision, GFLOP/s, measured by the worker at start, and how.
     peak_gflops: dict[str, float] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     peak_method: str | None = None
+    physical_cores: int | None = None  # CPU workers: cores, not counting hyper-threads (a sweep's default streams)
+    memory_gb: float | None = None  # the host's memory (CPU) or the device's (GPU)
     started_at: datetime = _ts()
     last_heartbeat: datetime = _ts(index=True)

@@ -61,7 +61,12 @@ RANGES: dict[str, tuple[int, int]] = {
 DEFAULT_BATCH: dict[str, int] = {"cpu": 1, "gpu": 256}
 DEFAULT_DURATION_S = 10.0
 DEFAULT_PRECISION = "auto"
-DEFAULT_REPEATS = {"job": 1, "suite": 3}  # a suite's points are compared with each other: intervals by default
+# A suite's points are compared with each other: intervals by default. A sweep has many points: one run each.
+DEFAULT_REPEATS = {"job": 1, "suite": 3, "sweep": 1}
+# A sweep's axes when not given (streams: 1, half and all of the targeted worker's physical cores, on the CPU only).
+SWEEP_BATCH_SIZES: dict[str, tuple[int, ...]] = {"cpu": (1, 2, 4, 8, 16, 32), "gpu": (1, 8, 32, 64, 128, 256)}
+MAX_SWEEP_POINTS = 500  # models × batch sizes × streams in one sweep
+MAX_SWEEP_MODELS = 100
 # How long measuring can take (shared.measurement.timing): a warm-up, then duration_s, extended by the stability gate
 # up to MAX_EXTENSION × duration_s. The API bounds a job's worst case with them.
 WARMUP_S = 2.0
@@ -78,6 +83,7 @@ def vocabulary() -> dict[str, object]:
         "statuses": list(STATUSES), "terminal": sorted(TERMINAL), "families": list(FAMILIES),
         "ranges": {name: {"min": low, "max": high} for name, (low, high) in RANGES.items()},
         "defaults": {"batch_size": DEFAULT_BATCH, "duration_s": DEFAULT_DURATION_S, "precision": DEFAULT_PRECISION,
-                     "repeats": DEFAULT_REPEATS},
+                     "repeats": DEFAULT_REPEATS, "sweep_batch_sizes": SWEEP_BATCH_SIZES},
+        "sweeps": {"max_points": MAX_SWEEP_POINTS, "max_models": MAX_SWEEP_MODELS},
         "measuring": {"warmup_s": WARMUP_S, "max_extension": MAX_EXTENSION},
     }

@@ -34,9 +34,14 @@ class Agent:
         self.stop = threading.Event()
 
     @cached_property
-    def hardware(self) -> str:
+    def described(self) -> tuple[str, dict[str, Any]]:
         """The machine does not change under a running worker: described once, not at every heartbeat."""
-        return str(self.describe_hardware()[0])
+        label, detail = self.describe_hardware()
+        return str(label), dict(detail)
+
+    @property
+    def hardware(self) -> str:
+        return self.described[0]
 
     def beat(self) -> None:
         worker = Worker(
@@ -44,6 +49,7 @@ class Agent:
             state="busy" if self.job_id else "idle", job_id=self.job_id,
             queues=queues_of(self.backend, self.name, self.hardware),
             peak_gflops=self.peaks.get("peak_gflops", {}), peak_method=self.peaks.get("method"),
+            physical_cores=self.described[1].get("physical_cores"), memory_gb=self.described[1].get("memory_gb"),
         )
         with session_scope() as session:
             announce(session, worker)

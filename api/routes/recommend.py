@@ -1,0 +1,41 @@
+"""GET /recommend: the models and configurations that meet a latency, throughput, accuracy and memory budget."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+
+from api.deps import SessionDep
+from api.errors import InvalidRequest
+from api.services.recommend import recommendation
+from shared.analysis.budget import Budget
+from shared.jobs.vocabulary import BackendName, EngineName, RanPrecision
+
+router = APIRouter(tags=["recommend"])
+
+
+@router.get("/recommend")
+def read_recommendation(
+    session: SessionDep,
+    backend: BackendName | None = None,
+    hardware: Annotated[str | None, Query(description="exact hardware label, as GET /workers and results give it")] = None,
+    max_latency_ms: Annotated[float | None, Query(gt=0, description="latency budget at `percentile`, ms")] = None,
+    percentile: Annotated[int, Query(description="which latency percentile the budget bounds: 50, 90, 95 or 99")] = 99,
+    min_throughput: Annotated[float | None, Query(ge=0, description="images/s at least")] = None,
+    min_top1: Annotated[float | None, Query(ge=0, le=100, description="ImageNet top-1 % at least")] = None,
+    max_memory_mb: Annotated[float | None, Query(gt=0, description="memory at most (device memory on a GPU, peak "
+                                                  "resident set on a CPU); results without it measured miss")] = None,
+    precision: Annotated[RanPrecision | None, Query(description="only results that computed in this precision")] = None,
+    engine: EngineName | None = None,
+    misses: Annotated[int, Query(ge=0, le=100, description="nearest misses listed when nothing qualifies")] = 10,
+) -> dict[str, Any]:
+    """Every measured configuration's latest run judged against the budget: `items` meet it (`meets`) or may
+    (`may_meet`: a 95 % interval straddles a limit), ordered by verdict, top-1, then throughput; `unranked` qualify
+    but have no known top-1; `misses`, when nothing qualifies, are the nearest, with what they miss by."""
+    try:
+        budget = Budget(max_latency_ms=max_latency_ms, percentile=percentile, min_throughput=min_throughput,
+                        min_top1=min_top1, max_memory_mb=max_memory_mb)
+    except ValueError as error:
+        raise InvalidRequest(str(error)) from None
+    return recommendation(session, budget, backend, hardware, engine, precision, misses)

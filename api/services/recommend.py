@@ -1,0 +1,84 @@
+"""GET /recommend: which measured models and configurations meet a deployment budget, best first.
+
+Judges the latest run of every configuration (means, and their 95 % intervals where repeats exist) with
+shared.analysis.budget; this module only reads the results and the accuracy book and shapes the answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from api.services.accuracy import load_book
+from api.services.results import runs_of
+from shared.analysis.budget import Budget, Candidate, Recommendation, Verdict, answer, recommend
+from shared.db.tables import Result
+
+COLUMNS = (Result.id, Result.model, Result.pretrained_tag, Result.backend, Result.engine, Result.hardware,
+           Result.precision, Result.precision_used, Result.batch_size, Result.streams, Result.input_size,
+           Result.cuda_graphs, Result.throughput, Result.throughput_ci95, Result.latency_ms, Result.latency_ci95,
+           Result.repeats, Result.config_key, Result.peak_rss_mb, Result.device_memory_mb, Result.created_at)
+
+
+def recommendation(session: Session, budget: Budget, backend: str | None, hardware: str | None, engine: str | None,
+                   precision: str | None, misses_limit: int) -> dict[str, Any]:
+    query = select(*COLUMNS).where(col(Result.latest))
+    for column, value in ((Result.backend, backend), (Result.hardware, hardware), (Result.engine, engine),
+                          (Result.precision_used, precision)):
+        if value is not None:
+            query = query.where(col(column) == value)
+    newest: dict[str, Any] = {}  # two workers finishing one configuration at once can both leave `latest` set
+    for row in sorted(session.exec(query).all(), key=lambda row: row.id):
+        newest[row.config_key] = row
+    rows = {row.id: row for row in newest.values()}
+    book = load_book(session)
+    candidates = [_candidate(row, book.lookup(row.model, row.pretrained_tag, row.input_size).top1)
+                  for row in rows.values()]
+    found = recommend(candidates, budget, misses_limit=misses_limit)
+    runs = runs_of(session, [v.candidate.key for v in (*found.items, *found.unranked, *found.misses)])
+    shape = lambda verdicts: [_item(v, rows[v.candidate.key], runs.get(v.candidate.key, [])) for v in verdicts]  # noqa: E731
+    return {"items": shape(found.items), "unranked": shape(found.unranked), "misses": shape(found.misses),
+            "total": len(found.items), "considered": found.considered, "budget": budget.describe(),
+            "answer": answer(found, budget, _where(hardware, rows.values()))}
+
+
+def config_label(model: str, batch_size: int, streams: int, backend: str) -> str:
+    if backend == "gpu":
+        return f"{model} (batch {batch_size})"
+    return f"{model} (batch {batch_size} × {streams} stream{'s' if streams != 1 else ''})"
+
+
+def _candidate(row: Any, top1: float | None) -> Candidate:
+    name = f"{row.model}.{row.pretrained_tag}" if row.pretrained_tag else row.model
+    memory = row.device_memory_mb if row.backend == "gpu" else row.peak_rss_mb
+    return Candidate(key=row.id, label=config_label(name, row.batch_size, row.streams, row.backend),
+                     throughput=row.throughput,
+                     throughput_ci95=tuple(row.throughput_ci95) if row.throughput_ci95 else None,
+                     latency_ms=row.latency_ms or {}, latency_ci95=row.latency_ci95, top1=top1, memory_mb=memory,
+                     model=name)
+
+
+def _item(verdict: Verdict, row: Any, runs: list[tuple[int, float]]) -> dict[str, Any]:
+    return {
+        "model": row.model, "pretrained_tag": row.pretrained_tag, "label": verdict.candidate.label,
+        "backend": row.backend, "engine": row.engine, "hardware": row.hardware, "precision": row.precision,
+        "precision_used": row.precision_used, "batch_size": row.batch_size, "streams": row.streams,
+        "input_size": row.input_size, "cuda_graphs": row.cuda_graphs, "throughput": row.throughput,
+        "throughput_ci95": row.throughput_ci95, "latency_ms": row.latency_ms, "latency_ci95": row.latency_ci95,
+        "memory_mb": verdict.candidate.memory_mb, "top1": verdict.candidate.top1, "repeats": row.repeats,
+        "verdict": verdict.verdict, "straddles": verdict.straddles,
+        "misses_by": {name: vars(miss) for name, miss in verdict.misses_by.items()},
+        "reason": verdict.reason, "result_ids": [row.id], "run_ids": [run_id for run_id, _ in runs],
+        "measured_at": row.created_at.isoformat(),
+    }
+
+
+def _where(hardware: str | None, rows: Any) -> str:
+    if hardware:
+        return hardware
+    machines = {row.hardware for row in rows}
+    return next(iter(machines)) if len(machines) == 1 else "the measured machines"
+
+
+__all__ = ["Recommendation", "config_label", "recommendation"]
