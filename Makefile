@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run worker worker-gpu test services install benchmark chart-benchmark trust-benchmark registry catalog clean
+.PHONY: run worker worker-gpu test services install benchmark chart-benchmark trust-benchmark sweep-benchmark registry catalog clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Speedboard needs Python 3.11 or newer (found $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 1; }
@@ -45,6 +45,9 @@ chart-benchmark: $(STAMP) services
 
 trust-benchmark: $(STAMP)
 	$(PY) benchmarks/seed_repeats.py
+
+sweep-benchmark: $(STAMP)
+	$(PY) benchmarks/sweep_budget.py
 
 registry: $(STAMP)
 	$(PY) -m shared.ml.build_registry

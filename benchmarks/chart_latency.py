@@ -6,10 +6,11 @@ Fills a fresh SQLite file and a fresh PostgreSQL database (TEST_DATABASE_URL's s
 `--results` results: `--points` configurations (real catalog models and tags, one hardware) with
 the rest as earlier runs of them. Serves each with uvicorn and prints the latency (p50, p99) of
 GET /results and GET /charts/data against GET /health measured in the same run (chart data both as
-the page's repeated polls get it, cached, and computed afresh after each change) and of GET /jobs with
+the page's repeated polls get it, cached, and computed afresh after each change), of GET /recommend (budgets
+that many, few and no configurations meet; also after each change) and of GET /jobs with
 `--jobs` queued jobs (the chart page polls it), then the time
-headless Chromium takes to render /charts with `--points` points, first visit and later visits. Goals: chart data p99 < 100 ms
-at 100,000 results; page rendered in < 1 s with 1,000 points.
+headless Chromium takes to render /charts with `--points` points, first visit and later visits. Goals: chart data and /recommend
+p99 < 100 ms at 100,000 results; page rendered in < 1 s with 1,000 points.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ from shared.jobs.lifecycle import config_key  # noqa: E402
 HARDWARE = "Bench CPU, 16 cores"
 PG_SERVER = os.environ.get("TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PG_DB = "speedboard_yardstick"
+# Budgets that many, few and no configurations meet (the last lists the nearest misses).
+RECOMMEND = ("/recommend?max_latency_ms=10", "/recommend?backend=cpu&max_latency_ms=20&percentile=95&min_top1=80",
+             "/recommend?max_latency_ms=0.5")
 
 
 def configurations(count: int) -> list[tuple[str, str]]:
@@ -67,9 +71,11 @@ def fill(database_url: str, total: int, points: int, jobs: int) -> None:
     for n in range(total):
         arch, tag = configs[n % points]
         run = n // points + 1
+        p99 = rng.uniform(1, 100)
         fields = dict(
             job_id=f"job-{n}", model=arch, pretrained_tag=tag, backend="cpu", engine="openvino",
-            throughput=rng.uniform(5, 3000), latency_ms={"mean": 10.0, "p50": 9.5, "p90": 11.0, "p99": 14.0},
+            throughput=rng.uniform(5, 3000),
+            latency_ms={"mean": p99 * 0.6, "p50": p99 * 0.55, "p90": p99 * 0.8, "p95": p99 * 0.9, "p99": p99},
             stable=True, windows=[1.0, 1.0], iterations=500, duration_s=10.0, batch_size=1, streams=16,
             precision="fp16", precision_used="fp16", input_size=224, params_m=25.6, gflops=8.2, prepare_s=0.3,
             cache_hit=True, hardware=HARDWARE, hardware_detail={}, host="bench", versions={"openvino": "2026.4.1"},
@@ -146,15 +152,15 @@ def render_times(base: str, rounds: int) -> tuple[float, list[float]]:
     return times[0], times[2:]
 
 
-def after_changes(base: str, requests: int) -> tuple[float, float]:
-    """Chart data computed afresh: a correction (not timed) before each request changes what it must show."""
+def after_changes(base: str, requests: int, path: str = "/charts/data") -> tuple[float, float]:
+    """Computed afresh: a correction (not timed) before each request changes what it must show."""
     times = []
     for n in range(requests):
         body = json.dumps({"top1": 80 + n % 2, "source": "yardstick"}).encode()
         put = urllib.request.Request(f"{base}/models/resnet50", data=body, method="PUT",
                                      headers={"content-type": "application/json"})
         urllib.request.urlopen(put, timeout=30).read()
-        times.append(get(f"{base}/charts/data"))
+        times.append(get(base + path))
     times.sort()
     return statistics.median(times), times[min(len(times) - 1, int(len(times) * 0.99))]
 
@@ -175,9 +181,10 @@ def measure(name: str, database_url: str, data_dir: Path, args: argparse.Namespa
         health = latencies(f"{base}/health", args.requests)
         print(f"  {'GET /health (yardstick)':42s} p50 {health[0]:7.1f} ms   p99 {health[1]:7.1f} ms")
         for path in ("/results", "/results?backend=cpu&model=resnet50", "/charts/data", "/charts/data?backend=cpu",
-                     f"/jobs?limit={args.jobs}", "/jobs?status=queued"):
+                     f"/jobs?limit={args.jobs}", "/jobs?status=queued", *RECOMMEND):
             report(f"GET {path}", latencies(base + path, args.requests), health)
         report("GET /charts/data, each after a change", after_changes(base, args.requests), health)
+        report(f"GET {RECOMMEND[0]}, each after a change", after_changes(base, args.requests, RECOMMEND[0]), health)
         if name == "SQLite":
             first, later = render_times(base, args.rounds)
             print(f"  /charts rendered by headless Chromium with {args.points:,} points: first visit {first:.0f} ms; "

@@ -17,50 +17,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[1]
+from stack import REPO, call, running_stack, wait_for
+
 sys.path.insert(0, str(REPO))
 
 from shared.measurement.hardware import cpu_flags, cpu_model, physical_cores  # noqa: E402
 
 SHARE_MODELS = ("resnet50", "mobilenetv3_large_100", "levit_256")
 CERTAIN = 0.95
-
-
-def call(url: str, body: dict[str, Any] | None = None) -> Any:
-    request = urllib.request.Request(url, data=json.dumps(body).encode() if body is not None else None,
-                                     headers={"content-type": "application/json"}, method="POST" if body else "GET")
-    with urllib.request.urlopen(request, timeout=60) as response:
-        return json.load(response)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_for(predicate: Any, what: str, timeout_s: float, every_s: float = 5.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            value = predicate()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(every_s)
-    sys.exit(f"gave up waiting for {what} after {timeout_s:.0f} s")
 
 
 def wait_jobs(base: str, ids: list[str]) -> list[dict[str, Any]]:
@@ -77,21 +47,7 @@ def main() -> int:
     parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "seed-repeats")
     args = parser.parse_args()
     print(f"CPU: {cpu_model()}, {physical_cores()} physical cores; flags: {' '.join(sorted(cpu_flags())) or 'none of note'}")
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = os.environ | {"SPEEDBOARD_DATA_DIR": str(args.data_dir), "HOST": "127.0.0.1", "PORT": str(port)}
-    for name in ("DATABASE_URL", "BROKER_URL", "SPEEDBOARD_DATABASE_URL", "SPEEDBOARD_BROKER_URL"):
-        env.pop(name, None)
-    args.data_dir.mkdir(parents=True, exist_ok=True)
-    log = (args.data_dir / "stack.log").open("w")
-    print(f"the stack's log: {args.data_dir / 'stack.log'}")
-    stack = subprocess.Popen([sys.executable, "-m", "shared.commands.supervisor", "run"], cwd=REPO, env=env,
-                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        # Announced at once; its peak follows once measured (or read from the cache).
-        workers = wait_for(lambda: [w for w in call(f"{base}/workers")["items"] if w["peak_method"]],
-                           "a worker with its peak", 600, 2)
-        worker = workers[0]
+    with running_stack(args.data_dir) as (base, worker):
         print(f"worker peaks (GFLOP/s): {json.dumps(worker['peak_gflops'])} — {worker['peak_method']}")
         started = time.monotonic()
         suite = call(f"{base}/suites", {"name": "seed", "backend": "cpu", "repeats": args.repeats,
@@ -103,9 +59,6 @@ def main() -> int:
                                       "duration_s": args.duration})["id"] for m in SHARE_MODELS]
         explicit = wait_jobs(base, fp32)
         report(base, suite, wall, explicit, args.duration)
-    finally:
-        os.killpg(stack.pid, signal.SIGINT)
-        stack.wait(60)
     return 0
 
 

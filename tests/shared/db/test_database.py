@@ -165,3 +165,19 @@ def test_0006_makes_every_stored_result_a_result_of_one_run_and_downgrades(stack
     tables = inspect(get_engine()).get_table_names()
     assert "run" not in tables and "repeats" not in {c["name"] for c in inspect(get_engine()).get_columns("job")}
     migrate()  # and up again
+
+
+def test_0007_keeps_stored_suites_as_suites_and_downgrades(stack: Stack) -> None:
+    migrate(revision="0006")
+    with get_engine().begin() as connection:
+        connection.execute(text("INSERT INTO suite (id, name, backend, repeats, created_at) "
+                                "VALUES ('s1', 'seed', 'cpu', 3, '2026-01-01 00:00:00')"))
+    migrate()
+    with get_engine().connect() as connection:
+        suite = connection.execute(text("SELECT kind, plan, skipped FROM suite")).one()
+    assert (suite.kind, suite.plan) == ("suite", None) and "[]" in str(suite.skipped).replace(" ", "")
+    assert {"physical_cores", "memory_gb"} <= {c["name"] for c in inspect(get_engine()).get_columns("worker")}
+    downgrade_to("0006")
+    assert "kind" not in {c["name"] for c in inspect(get_engine()).get_columns("suite")}
+    assert "physical_cores" not in {c["name"] for c in inspect(get_engine()).get_columns("worker")}
+    migrate()
