@@ -198,7 +198,20 @@ def _chart(key: tuple[str, str, str, str], points: list[dict[str, Any]],
         point["frontier_certainty"] = certainty.get(str(point["result_id"])) if point["frontier"] else None
     return {"key": "|".join(key), "backend": backend, "hardware": hardware, "engine": engine, "precision": precision,
             "points": points, "frontier": [int(p.key) for p in frontier],
-            "insights": write_insights(known) + [c["insight"] for c in curves], "curves": curves}
+            "insights": write_insights(_fastest_configuration(known, points)) + [c["insight"] for c in curves],
+            "curves": curves}
+
+
+def _fastest_configuration(known: list[Point], points: list[dict[str, Any]]) -> list[Point]:
+    """Each model once, at its highest throughput: its other configurations are dominated by it (same accuracy,
+    less speed), which says nothing about models; the curves' sentences compare a model's configurations."""
+    model_of = {str(p["result_id"]): (p["model"], p["pretrained_tag"], p["input_size"]) for p in points}
+    fastest: dict[tuple[Any, ...], Point] = {}
+    for point in known:
+        model = model_of[point.key]
+        if model not in fastest or point.throughput > fastest[model].throughput:
+            fastest[model] = point
+    return list(fastest.values())
 
 
 def _curves(points: list[dict[str, Any]]) -> list[dict[str, Any]]:

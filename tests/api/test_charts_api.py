@@ -164,3 +164,24 @@ def test_the_vocabulary_is_served_from_its_one_definition(client: TestClient) ->
     assert {e["name"]: (e["backend"], e["default"]) for e in body["engines"]} == {
         "openvino": ("cpu", True), "tensorrt": ("gpu", True), "torch": ("gpu", False)}
     assert body["ranges"]["batch_size"] == {"min": RANGES["batch_size"][0], "max": RANGES["batch_size"][1]}
+
+
+def test_a_model_at_several_configurations_gets_a_throughput_latency_curve(client: TestClient) -> None:
+    def config(n: int, batch: int, streams: int, throughput: float, p99: float, model: str = "resnet50") -> dict[str, object]:
+        return make_result(n, model=model, pretrained_tag="a1_in1k", batch_size=batch, streams=streams,
+                           throughput=throughput, latency_ms={"mean": p99 / 2, "p50": p99 / 2, "p99": p99})
+    seed(config(1, 1, 1, 10.0, 1.0), config(2, 2, 1, 60.0, 2.0), config(3, 4, 2, 90.0, 4.0),
+         config(4, 8, 2, 95.0, 8.0), config(5, 16, 2, 97.0, 16.0), config(6, 8, 1, 50.0, 20.0),
+         config(7, 1, 2, 200.0, 3.0, model="resnet18"))
+    [chart] = client.get("/charts/data").json()["charts"]
+    [curve] = chart["curves"]  # resnet18 has one configuration: no curve
+    ids = {(p["batch_size"], p["streams"]): p["result_id"] for p in curve["points"]}
+    assert curve["label"] == "resnet50" and [p["latency_p99_ms"] for p in curve["points"]] == [1, 2, 4, 8, 16, 20]
+    assert {k for k, v in ids.items() if not next(p for p in curve["points"] if p["result_id"] == v)["front"]} == {(8, 1)}
+    assert (curve["best_throughput"], curve["best_latency"], curve["knee"]) == (ids[(16, 2)], ids[(1, 1)], ids[(4, 2)])
+    assert curve["insight"] == chart["insights"][-1] and "batch 4 × 2 streams gives 93 % of the peak throughput at 25 %" \
+        in curve["insight"]
+    # The speed-accuracy insights compare models, each at its fastest configuration, not a model with itself.
+    about_models = " ".join(chart["insights"][:-1])
+    assert "bs 16" in about_models and "bs 8," not in about_models and "bs 1," not in about_models
+    assert all(p["latency_ms"]["p99"] == p["latency_p99_ms"] for p in chart["points"])
