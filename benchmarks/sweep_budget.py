@@ -1,7 +1,7 @@
 """From a chart to a decision on this machine: a configuration sweep, then the seed sweep and the budgets it answers.
 
     .venv/bin/python benchmarks/sweep_budget.py [--models mobilenetv3_large_100 resnet50 levit_256] [--duration 10]
-        [--seed-duration 10] [--budgets 10 50] [--skip-seed] [--data-dir data/sweep-budget]
+        [--seed-duration 10] [--budgets 10 50] [--skip-seed | --seed-only] [--data-dir data/sweep-budget]
 
 Starts Speedboard as `make run` does in its own data folder, sweeps `--models` over the default axes (CPU: batch
 1, 2, 4, 8, 16, 32 × streams 1, half and all of the worker's physical cores) and prints the sweep's wall time and,
@@ -78,14 +78,17 @@ def main() -> int:
     parser.add_argument("--seed-duration", type=float, default=10.0)
     parser.add_argument("--budgets", nargs="+", type=float, default=[10.0, 50.0])
     parser.add_argument("--skip-seed", action="store_true")
+    parser.add_argument("--seed-only", action="store_true", help="only the seed sweep and the budgets (a data folder "
+                        "that already holds the first sweep's results keeps them)")
     parser.add_argument("--data-dir", type=Path, default=REPO / "data" / "sweep-budget")
     args = parser.parse_args()
     print(f"CPU: {cpu_model()}, {physical_cores()} physical cores; flags: {' '.join(sorted(cpu_flags())) or 'none of note'}")
     with running_stack(args.data_dir) as (base, worker):
         print(f"worker {worker['name']}: {worker['hardware']}, {worker['physical_cores']} physical cores, "
               f"{worker['memory_gb']} GB")
-        done, _ = sweep(base, {"models": args.models, "backend": "cpu", "duration_s": args.duration})
-        curves(base, done["id"])
+        if not args.seed_only:
+            done, _ = sweep(base, {"models": args.models, "backend": "cpu", "duration_s": args.duration})
+            curves(base, done["id"])
         if not args.skip_seed:
             sweep(base, {"name": "seed", "models": list(SEED_MODELS), "backend": "cpu",
                          "batch_sizes": list(SEED_SWEEP_BATCH_SIZES), "duration_s": args.seed_duration})

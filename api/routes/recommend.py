@@ -28,6 +28,9 @@ def read_recommendation(
                                                   "resident set on a CPU); results without it measured miss")] = None,
     precision: Annotated[RanPrecision | None, Query(description="only results that computed in this precision")] = None,
     engine: EngineName | None = None,
+    suite: Annotated[str | None, Query(description="only this suite's or sweep's results, its newest run of each "
+                                       "configuration (as its chart)")] = None,
+    limit: Annotated[int, Query(ge=1, le=10000, description="items (and unranked) listed at most; `total` counts all")] = 1000,
     misses: Annotated[int, Query(ge=0, le=100, description="nearest misses listed when nothing qualifies")] = 10,
 ) -> dict[str, Any]:
     """Every measured configuration's latest run judged against the budget: `items` meet it (`meets`) or may
@@ -38,4 +41,4 @@ def read_recommendation(
                         min_top1=min_top1, max_memory_mb=max_memory_mb)
     except ValueError as error:
         raise InvalidRequest(str(error)) from None
-    return recommendation(session, budget, backend, hardware, engine, precision, misses)
+    return recommendation(session, budget, backend, hardware, engine, precision, misses, suite, limit)

@@ -22,8 +22,12 @@ COLUMNS = (Result.id, Result.model, Result.pretrained_tag, Result.backend, Resul
 
 
 def recommendation(session: Session, budget: Budget, backend: str | None, hardware: str | None, engine: str | None,
-                   precision: str | None, misses_limit: int) -> dict[str, Any]:
-    query = select(*COLUMNS).where(col(Result.latest))
+                   precision: str | None, misses_limit: int, suite: str | None = None,
+                   limit: int | None = None) -> dict[str, Any]:
+    """`suite`: judge that suite's or sweep's own newest run of each configuration, as its chart draws them;
+    `limit`: list at most that many items and unranked (`total` still counts every item)."""
+    query = select(*COLUMNS)
+    query = query.where(col(Result.suite_id) == suite) if suite else query.where(col(Result.latest))
     for column, value in ((Result.backend, backend), (Result.hardware, hardware), (Result.engine, engine),
                           (Result.precision_used, precision)):
         if value is not None:
@@ -38,7 +42,7 @@ def recommendation(session: Session, budget: Budget, backend: str | None, hardwa
     found = recommend(candidates, budget, misses_limit=misses_limit)
     runs = runs_of(session, [v.candidate.key for v in (*found.items, *found.unranked, *found.misses)])
     shape = lambda verdicts: [_item(v, rows[v.candidate.key], runs.get(v.candidate.key, [])) for v in verdicts]  # noqa: E731
-    return {"items": shape(found.items), "unranked": shape(found.unranked), "misses": shape(found.misses),
+    return {"items": shape(found.items[:limit]), "unranked": shape(found.unranked[:limit]), "misses": shape(found.misses),
             "total": len(found.items), "considered": found.considered, "budget": budget.describe(),
             "answer": answer(found, budget, _where(hardware, rows.values()))}
 

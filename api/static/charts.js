@@ -1,6 +1,8 @@
 "use strict";
-// The chart page: reads /charts/data, draws one Plotly chart per backend, hardware, engine and precision,
-// lists the points in a sortable table and polls /jobs so new results appear as workers finish them.
+// The chart page: reads /charts/data, draws one Plotly chart per backend, hardware, engine and precision (with,
+// beneath it, throughput against p99 for each model measured at several configurations), lists the points in a
+// sortable table and polls /jobs so new results appear as workers finish them. A budget (latency, top-1) greys the
+// points outside it, draws the frontier of those within it and asks GET /recommend which model to run.
 
 // Model families come from GET /vocabulary; each gets the next style, in the vocabulary's order.
 const STYLES = [
@@ -13,7 +15,16 @@ const familyStyles = new Map(); // family name -> style, filled from the vocabul
 const FILTERS = ["backend", "hardware", "precision", "suite", "max_memory_mb"]; // sent to /charts/data
 const VIEW = ["size"]; // how points are drawn: kept in the address, never sent to the server
 const SELECTS = ["backend", "hardware", "precision", "suite"];
+const BUDGET = ["max_latency_ms", "percentile", "min_top1"]; // kept in the address; sent to /recommend, never to /charts/data
+const PERCENTILES = [50, 90, 95, 99];
+const BUDGET_WAIT_MS = 400; // typing in the budget: the charts follow once no key has come for this long
+const OUTSIDE = { color: "#b8bec8", opacity: 0.3, text: "#c4c9d1" }; // a point outside the budget
+const WITHIN = "#15803d"; // the frontier of the points within the budget
+const CURVE_COLORS = [...STYLES.map((s) => s.color), "#be185d", "#4d7c0f", "#1e3a8a", "#92400e", "#0f766e"];
 const LABEL_LIMIT = 60; // above this many points per chart only frontier points are labelled: labels would pile up
+// Above this many curves a legend would bury the plot (the hover names each model) and Plotly's cost per trace adds
+// up: the curves are drawn as one trace.
+const CURVE_LEGEND_LIMIT = 20;
 const FONT = 'system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif';
 const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
 const COLUMNS = [
@@ -43,7 +54,8 @@ const COLUMNS = [
   { key: "created_at", title: "Date", cell: (p) => `<span title="${formatDate(p.created_at)} UTC">${p.created_at.slice(0, 10)}</span>` },
 ];
 
-const state = { points: [], sort: { key: "throughput", dir: -1 }, jobIds: null, sections: new Map(), loads: 0 };
+const state = { points: [], sort: { key: "throughput", dir: -1 }, jobIds: null, sections: new Map(), loads: 0,
+  charts: [], budget: null, budgetKey: "", budgetTimer: 0, drawing: 0 };
 const $ = (selector) => document.querySelector(selector);
 
 function escapeHtml(value) {
@@ -113,9 +125,31 @@ async function loadVocabulary() {
   vocabulary.families.forEach((family, i) => familyStyles.set(family, STYLES[i % STYLES.length]));
 }
 
+// body[data-rendered=true] and window.speedboardRendered (read by the render-time benchmark and the tests) mark the
+// moment the last of the draws in flight (loads, budget changes) has finished.
+function startDrawing() {
+  state.drawing += 1;
+  document.body.removeAttribute("data-rendered");
+}
+
+function doneDrawing() {
+  state.drawing -= 1;
+  if (state.drawing > 0) return;
+  window.speedboardRendered = performance.now();
+  document.body.dataset.rendered = "true";
+}
+
 async function loadCharts() {
   const load = ++state.loads; // a newer load (filter change, finished job) makes this one's answer stale
-  document.body.removeAttribute("data-rendered");
+  startDrawing();
+  try {
+    await loadChartsOnce(load);
+  } finally {
+    doneDrawing();
+  }
+}
+
+async function loadChartsOnce(load) {
   const filters = currentFilters();
   try {
     if (typeof Plotly === "undefined") throw new Error("plotly.js did not load from /static/plotly.min.js");
@@ -131,6 +165,7 @@ async function loadCharts() {
     if (load !== state.loads) return;
     fillFilters(data.options, filters);
     $("#csv").href = `/results?${queryString(filters, { format: "csv", limit: "10000" })}`;
+    state.charts = data.charts;
     await renderCharts(data.charts);
     renderEmpty(data, filters);
     $("#plotted").textContent = data.charts.length ? `Each point is ${data.plotted}.` : "";
@@ -139,10 +174,6 @@ async function loadCharts() {
   } catch (error) {
     showError(`Could not load the charts: ${error.message}.`);
   }
-  if (load === state.loads) {
-    window.speedboardRendered = performance.now(); // read by the render-time benchmark
-    document.body.dataset.rendered = "true";
-  }
 }
 
 function fillFilters(options, filters) {
@@ -150,7 +181,8 @@ function fillFilters(options, filters) {
     backend: [["", "all backends"], ...options.backends.map((b) => [b, b])],
     hardware: [["", "all hardware"], ...options.hardware.map((h) => [h, h])],
     precision: [["", "every precision run"], ...options.precisions.map((p) => [p, p])],
-    suite: [["", "all results"], ...options.suites.map((s) => [s.id, `${s.name} (${s.backend}, ${formatDate(s.created_at)})`])],
+    suite: [["", "all results"], ...options.suites.map((s) => [s.id,
+      `${s.kind === "sweep" ? "sweep " : ""}${s.name} (${s.backend}, ${formatDate(s.created_at)})`])],
   };
   $("#filters input[name=max_memory_mb]").value = filters.max_memory_mb;
   $("#filters select[name=size]").value = currentView().size;
@@ -175,20 +207,48 @@ async function renderCharts(charts) {
   const keep = new Set(charts.map((chart) => chart.key));
   for (const [key, section] of [...state.sections].filter(([key]) => !keep.has(key))) {
     Plotly.purge(section.plot);
+    Plotly.purge(section.curvePlot);
     section.element.remove();
     state.sections.delete(key);
   }
   const drawn = charts.map((chart) => {
     const section = state.sections.get(chart.key) ?? makeSection(chart);
     $("#charts").appendChild(section.element); // appending again keeps the sections in the data's order
-    section.insights.innerHTML = chart.insights.map((sentence) => `<li>${escapeHtml(sentence)}</li>`).join("");
-    const { traces, layout } = figure(chart);
-    return Plotly.react(section.plot, traces, layout, PLOT_CONFIG).then((plot) => {
-      if (!section.clickable) plot.on("plotly_click", openRuns);
-      section.clickable = true;
-    });
+    // The curves' sentences are written under the curves; the aside speaks of the speed-accuracy chart.
+    const curveSentences = new Set(chart.curves.map((c) => c.insight));
+    section.insights.innerHTML = sentences(chart.insights.filter((sentence) => !curveSentences.has(sentence)));
+    section.curveInsights.innerHTML = sentences(chart.curves.map((c) => c.insight));
+    return drawChart(section, chart);
   });
   await Promise.all(drawn);
+}
+
+const sentences = (list) => list.map((sentence) => `<li>${escapeHtml(sentence)}</li>`).join("");
+
+// Both of a chart's plots, as the budget has them now, and its recommendation (asked for, not awaited).
+async function drawChart(section, chart) {
+  const { traces, layout } = figure(chart, state.budget);
+  const main = Plotly.react(section.plot, traces, layout, PLOT_CONFIG).then((plot) => {
+    if (!section.clickable) plot.on("plotly_click", openRuns);
+    section.clickable = true;
+  });
+  await Promise.all([main, drawCurves(section, chart)]);
+  recommend(section, chart);
+}
+
+async function drawCurves(section, chart) {
+  const count = chart.curves.length;
+  Object.assign(section.curves.dataset, {
+    curves: String(count), configurations: String(chart.curves.reduce((sum, c) => sum + c.points.length, 0)) });
+  section.curves.hidden = count === 0;
+  if (count === 0) {
+    Plotly.purge(section.curvePlot);
+    return;
+  }
+  const { traces, layout } = curveFigure(chart, state.budget);
+  const plot = await Plotly.react(section.curvePlot, traces, layout, PLOT_CONFIG);
+  if (!section.curvesClickable) plot.on("plotly_click", openRuns);
+  section.curvesClickable = true;
 }
 
 function makeSection(chart) {
@@ -197,9 +257,19 @@ function makeSection(chart) {
   element.dataset.key = chart.key;
   element.innerHTML = `<h2>${escapeHtml([chart.backend, chart.hardware, chart.engine, chart.precision].join(" · "))}</h2>
     <div class="chart-body"><div class="plot-scroll"><div class="plot"></div></div>
-    <aside><h3>What the chart says</h3><ul class="insights"></ul></aside></div>`;
-  const [plot, insights] = [element.querySelector(".plot"), element.querySelector(".insights")];
-  const section = { element, plot, insights, clickable: false };
+    <aside><div class="recommendation" data-state="off" hidden><h3>Within the budget</h3><p class="answer"></p>
+      <h3 class="picks-title"></h3><ol class="picks"></ol></div>
+    <h3>What the chart says</h3><ul class="insights"></ul></aside></div>
+    <div class="curves" data-curves="0" hidden><h3>Throughput against p99 latency, per model</h3>
+      <p class="muted curve-key">One line per model through its configurations (${chart.backend === "gpu" ? "b8: batch 8"
+        : "b8×2: batch 8 × 2 streams"}), by p99.
+        Filled: on the model's own front, nothing else gives more throughput at no more p99; hollow: another does.
+        Ringed: the knee, the best trade of throughput for latency.</p>
+      <div class="plot-scroll"><div class="curve-plot"></div></div><ul class="curve-insights"></ul></div>`;
+  const find = (selector) => element.querySelector(selector);
+  const section = { element, plot: find(".plot"), insights: find(".insights"), recommendation: find(".recommendation"),
+    curves: find(".curves"), curvePlot: find(".curve-plot"), curveInsights: find(".curve-insights"),
+    clickable: false, curvesClickable: false, asks: 0 };
   state.sections.set(chart.key, section);
   return section;
 }
@@ -273,8 +343,8 @@ function markerSize(points) {
   return points.map((p) => (p.peak_share === null ? 6 : 6 + 20 * Math.min(1, p.peak_share)));
 }
 
-function markerTrace(points, name, yaxis, style, labelAll) {
-  return {
+function markerTrace(points, name, yaxis, style, labelAll, budget) {
+  const trace = {
     type: "scatter", mode: "markers+text", name, xaxis: "x", yaxis, cliponaxis: false,
     x: points.map((p) => p.throughput),
     y: points.map((p) => (yaxis === "y" ? p.top1 : 0)),
@@ -282,30 +352,98 @@ function markerTrace(points, name, yaxis, style, labelAll) {
     textposition: "top center", textfont: { size: 11, color: "#374151" },
     marker: { size: markerSize(points), color: style.color, symbol: style.symbol, line: { width: 1, color: "#ffffff" } },
     error_x: errorBars(points, Array.isArray(style.color) ? "#6b7280" : style.color),
-    customdata: points.map((p) => [hoverText(p), p.runs_url]),
+    customdata: points.map((p) => [hoverText(p), p.runs_url, p.result_id]),
     hovertemplate: "%{customdata[0]}<extra></extra>",
+  };
+  if (budget) greyOutside(trace, points, style, budget);
+  return trace;
+}
+
+// Within a budget, the points outside it turn grey and faint, and their hover says which limit they break.
+function greyOutside(trace, points, style, budget) {
+  const outside = points.map((p) => outsideBudget(p, budget));
+  const colorOf = (i) => (Array.isArray(style.color) ? style.color[i] : style.color);
+  trace.marker.color = outside.map((why, i) => (why ? OUTSIDE.color : colorOf(i)));
+  trace.marker.opacity = outside.map((why) => (why ? OUTSIDE.opacity : 1));
+  trace.textfont.color = outside.map((why) => (why ? OUTSIDE.text : "#374151"));
+  trace.customdata = trace.customdata.map(([hover, ...rest], i) => [
+    outside[i] ? `${hover}<br><b style="color:#b91c1c">outside the budget: ${outside[i]}</b>` : hover, ...rest]);
+}
+
+// Why point p is outside the budget ("p99 14.00 ms > 10 ms"), or "" when it is within: a latency limit needs the
+// percentile measured; a top-1 floor judges only a known top-1 (an unknown one cannot be judged, as GET /recommend
+// ranks such points apart rather than dropping them).
+function outsideBudget(p, budget) {
+  const reasons = [];
+  if (budget.maxLatency !== null) {
+    const key = `p${budget.percentile}`;
+    const ms = p.latency_ms?.[key];
+    // As GET /recommend judges it: outside only when even the 95 % interval's low end is over (a straddling
+    // interval "may meet" the budget and stays drawn).
+    const low = p.latency_ci95?.[key]?.[0] ?? ms;
+    if (ms === undefined || ms === null) reasons.push(`${key} not measured`);
+    else if (low > budget.maxLatency) reasons.push(`${key} ${formatNumber(ms, 2)} ms > ${budget.maxLatency} ms`);
+  }
+  if (budget.minTop1 !== null && p.top1 !== null && p.top1 < budget.minTop1) {
+    reasons.push(`top-1 ${formatNumber(p.top1, 2)}% < ${budget.minTop1}%`);
+  }
+  return reasons.join(", ");
+}
+
+// The Pareto frontier of points of known top-1 (no other is at least as fast and as accurate, and better on one), by
+// increasing throughput, as GET /charts/data computes `frontier`: exact duplicates both stay.
+function frontierOf(points) {
+  const ordered = points.filter((p) => p.top1 !== null && p.throughput > 0)
+    .sort((a, b) => b.throughput - a.throughput || b.top1 - a.top1);
+  const frontier = [];
+  let bestFaster = -Infinity; // the best top-1 among points strictly faster than the current group
+  for (let i = 0, j = 0; i < ordered.length; i = j) {
+    while (j < ordered.length && ordered[j].throughput === ordered[i].throughput) j += 1;
+    const groupBest = ordered[i].top1;
+    if (groupBest > bestFaster) frontier.push(...ordered.slice(i, j).filter((p) => p.top1 === groupBest));
+    bestFaster = Math.max(bestFaster, groupBest);
+  }
+  return frontier.reverse();
+}
+
+function budgetFrontierTrace(chart, budget) {
+  const frontier = frontierOf(chart.points.filter((p) => !outsideBudget(p, budget)));
+  return {
+    type: "scatter", mode: "lines+markers", name: "Frontier within the budget", xaxis: "x", yaxis: "y",
+    hoverinfo: "skip", ids: frontier.map((p) => String(p.result_id)),
+    x: frontier.map((p) => p.throughput), y: frontier.map((p) => p.top1),
+    line: { color: WITHIN, width: 2.5 },
+    marker: { symbol: "circle-open", size: 17, color: WITHIN, line: { width: 2, color: WITHIN } },
   };
 }
 
-function figure(chart) {
-  const known = chart.points.filter((p) => p.top1 !== null);
-  const unknown = chart.points.filter((p) => p.top1 === null);
+// Within a budget, the points inside it first: a legend entry is drawn like its trace's first point.
+function withinFirst(points, budget) {
+  const inside = points.filter((p) => !outsideBudget(p, budget));
+  return inside.length === points.length ? points : [...inside, ...points.filter((p) => outsideBudget(p, budget))];
+}
+
+function figure(chart, budget = null) {
+  const points = budget ? withinFirst(chart.points, budget) : chart.points;
+  const known = points.filter((p) => p.top1 !== null);
+  const unknown = points.filter((p) => p.top1 === null);
   const labelAll = chart.points.length <= LABEL_LIMIT;
   const families = [...familyStyles.keys(), null].filter((f) => known.some((p) => p.family === f));
   const traces = families.map((family) => markerTrace(known.filter((p) => p.family === family), family ?? "family unknown",
-    "y", familyStyles.get(family) ?? NO_FAMILY, labelAll));
+    "y", familyStyles.get(family) ?? NO_FAMILY, labelAll, budget));
   const byId = new Map(chart.points.map((p) => [p.result_id, p]));
   const frontier = chart.frontier.map((id) => byId.get(id));
   traces.push({
     type: "scatter", mode: "lines", name: "Pareto frontier", xaxis: "x", yaxis: "y", hoverinfo: "skip",
     x: frontier.map((p) => p.throughput), y: frontier.map((p) => p.top1),
-    line: { color: "#111827", width: 1.5, dash: "dash" },
+    line: { color: "#111827", width: 1.5, dash: "dash" }, opacity: budget ? 0.35 : 1,
   });
+  if (budget) traces.push(budgetFrontierTrace(chart, budget));
   if (unknown.length) {
     const styles = unknown.map((p) => familyStyles.get(p.family) ?? NO_FAMILY);
     const style = { color: styles.map((s) => s.color), symbol: styles.map((s) => s.symbol) };
     // The strip's axis label says what it is, so it needs no legend entry.
-    traces.push({ ...markerTrace(unknown, "accuracy unknown", "y2", style, labelAll), showlegend: false });
+    traces.push({ ...markerTrace(unknown, "accuracy unknown", "y2", style, labelAll, budget), showlegend: false });
   }
   const grid = { gridcolor: "#e5e7eb", linecolor: "#9ca3af", tickcolor: "#9ca3af", showline: true, ticks: "outside",
     zeroline: false };
@@ -339,6 +477,104 @@ function logAxis(values) {
   const ticks = steps.map(inRange).find((t) => t.length >= 4) ?? inRange(steps.at(-1));
   const ticktext = ticks.map((t) => t.toLocaleString("en-US", { maximumSignificantDigits: 3 }));
   return { type: "log", range, tickvals: ticks, ticktext };
+}
+
+// A configuration as its marker names it: "b8×2" (batch 8 × 2 streams); on a GPU, one stream always: "b8".
+const configName = (q, gpu) => (gpu ? `b${q.batch_size}` : `b${q.batch_size}×${q.streams}`);
+
+function configText(q, gpu) {
+  if (gpu) return `batch ${q.batch_size}`;
+  return `batch ${q.batch_size} × ${q.streams} stream${q.streams === 1 ? "" : "s"}`;
+}
+
+function curveHover(curve, q, point, gpu) {
+  const latency = point?.latency_ms ?? {};
+  const others = ["p50", "p90", "p95"].filter((key) => typeof latency[key] === "number")
+    .map((key) => `${key} ${formatNumber(latency[key], 2)}`);
+  const roles = [q.result_id === curve.knee && "<b>the knee</b>: the best trade of throughput for latency",
+    q.result_id === curve.best_throughput && "the most throughput", q.result_id === curve.best_latency && "the lowest p99"];
+  return [
+    `<b>${escapeHtml(curve.label)}</b> · ${configText(q, gpu)}`,
+    `<b>${formatNumber(q.throughput, 1)}</b> images/s · p99 <b>${formatNumber(q.latency_p99_ms, 2)}</b> ms`
+      + (others.length ? ` (${others.join(", ")} ms)` : ""),
+    q.front ? "on the model's front: no other configuration gives more throughput at no more p99"
+      : "off the front: another configuration gives more throughput at no more p99",
+    roles.filter(Boolean).join(" · "),
+    `<i>click to open every result of this configuration</i>`,
+  ].filter(Boolean).join("<br>");
+}
+
+// One model's line, each configuration labelled; above LABEL_LIMIT configurations per chart the lines carry no
+// text (labels would pile up, and cost): only the knees are labelled, by the knee trace.
+function curveTrace(curve, index, byId, gpu, labelAll) {
+  const color = CURVE_COLORS[index % CURVE_COLORS.length];
+  const front = curve.points.map((q) => q.front);
+  return {
+    type: "scatter", mode: labelAll ? "lines+markers+text" : "lines+markers", name: curve.label, cliponaxis: false,
+    x: curve.points.map((q) => q.latency_p99_ms), y: curve.points.map((q) => q.throughput),
+    text: curve.points.map((q) => configName(q, gpu)),
+    textposition: "top center", textfont: { size: 11, color: front.map((on) => (on ? "#1f2933" : "#9ca3af")) },
+    line: { color, width: 1.5 },
+    marker: { color, size: front.map((on) => (on ? 12 : 9)), symbol: front.map((on) => (on ? "circle" : "circle-open")),
+      opacity: front.map((on) => (on ? 1 : 0.55)), line: { width: 1.5, color } },
+    customdata: curve.points.map((q) => [curveHover(curve, q, byId.get(q.result_id), gpu), byId.get(q.result_id)?.runs_url,
+      q.result_id]),
+    hovertemplate: "%{customdata[0]}<extra></extra>",
+  };
+}
+
+// Many curves as one trace: a gap between models, each model's colour on its markers, the lines grey.
+function mergedCurves(lines) {
+  const joined = (pick) => lines.flatMap((line, i) => [...(i ? [null] : []), ...pick(line)]);
+  const each = (line, value) => (Array.isArray(value) ? value : line.x.map(() => value));
+  const colors = joined((line) => each(line, line.marker.color));
+  return {
+    ...lines[0], name: `${lines.length} models`, connectgaps: false, line: { color: "#9ca3af", width: 1 },
+    x: joined((line) => line.x), y: joined((line) => line.y), text: joined((line) => line.text),
+    customdata: joined((line) => line.customdata), textfont: { ...lines[0].textfont, color: joined((line) => line.textfont.color) },
+    marker: { color: colors, size: joined((line) => line.marker.size), symbol: joined((line) => line.marker.symbol),
+      opacity: joined((line) => line.marker.opacity), line: { width: 1.5, color: colors } },
+  };
+}
+
+// Throughput against p99 for each model measured at several configurations; the knees ringed; a p99 budget drawn.
+function curveFigure(chart, budget) {
+  const gpu = chart.backend === "gpu";
+  const byId = new Map(chart.points.map((p) => [p.result_id, p]));
+  const configs = chart.curves.flatMap((c) => c.points);
+  const labelAll = configs.length <= LABEL_LIMIT;
+  const lines = chart.curves.map((curve, i) => curveTrace(curve, i, byId, gpu, labelAll));
+  const traces = lines.length > CURVE_LEGEND_LIMIT ? [mergedCurves(lines)] : lines;
+  const knees = chart.curves.filter((c) => c.knee !== null).map((c) => c.points.find((q) => q.result_id === c.knee));
+  if (knees.length) {
+    traces.push({
+      type: "scatter", mode: labelAll ? "markers" : "markers+text", name: "knee (best trade)", hoverinfo: "skip",
+      ids: knees.map((q) => String(q.result_id)), x: knees.map((q) => q.latency_p99_ms), y: knees.map((q) => q.throughput),
+      text: knees.map((q) => configName(q, gpu)), textposition: "top center", textfont: { size: 11, color: "#1f2933" },
+      marker: { symbol: "circle-open", size: 24, color: "#111827", line: { width: 2.5, color: "#111827" } },
+    });
+  }
+  const speeds = configs.map((q) => q.throughput);
+  const grid = { gridcolor: "#e5e7eb", linecolor: "#9ca3af", tickcolor: "#9ca3af", showline: true, ticks: "outside",
+    zeroline: false };
+  const wide = Math.max(...speeds) > 10 * Math.min(...speeds); // models far apart in speed: a log axis shows them all
+  const layout = {
+    height: 440, margin: { l: 90, r: 30, t: 40, b: 60 }, font: { family: FONT, size: 13, color: "#1f2933" },
+    paper_bgcolor: "#ffffff", plot_bgcolor: "#ffffff", hovermode: "closest",
+    hoverlabel: { bgcolor: "#ffffff", bordercolor: "#d1d5db", font: { family: FONT, size: 12, color: "#111827" }, align: "left" },
+    showlegend: chart.curves.length <= CURVE_LEGEND_LIMIT,
+    legend: { orientation: "h", x: 0, y: 1.02, yanchor: "bottom", font: { size: 12 } },
+    xaxis: { ...grid, ...logAxis(configs.map((q) => q.latency_p99_ms)), title: { text: "p99 latency (ms, log scale)" } },
+    yaxis: { ...grid, ...(wide ? logAxis(speeds) : { rangemode: "tozero" }),
+      title: { text: `Throughput (images/s${wide ? ", log scale" : ""})` } },
+  };
+  if (budget && budget.maxLatency !== null && budget.percentile === 99) { // the axis is p99: the limit is a line
+    layout.shapes = [{ type: "line", xref: "x", yref: "paper", x0: budget.maxLatency, x1: budget.maxLatency, y0: 0, y1: 1,
+      line: { color: "#b91c1c", width: 1.5, dash: "dot" } }];
+    layout.annotations = [{ xref: "x", yref: "paper", x: Math.log10(budget.maxLatency), y: 1, yanchor: "bottom",
+      text: `budget: p99 ≤ ${budget.maxLatency} ms`, showarrow: false, font: { size: 11, color: "#b91c1c" } }];
+  }
+  return { traces, layout };
 }
 
 function renderTable() {
@@ -416,19 +652,167 @@ function renderJobs(jobs) {
   }).join("");
 }
 
+// --- the budget -----------------------------------------------------------------------------------------------------
+
+// The budget as typed ({max_latency_ms, percentile, min_top1}, strings): { budget, error }. budget is null when no
+// limit is set or one is wrong; error says what is wrong, in a sentence, or is "".
+function parseBudget(values) {
+  const text = (name) => String(values[name] ?? "").trim();
+  const number = (name) => (text(name) === "" ? null : Number(text(name)));
+  const maxLatency = number("max_latency_ms"), minTop1 = number("min_top1");
+  const percentile = Number(text("percentile") || 99);
+  const errors = [];
+  if (maxLatency !== null && !(Number.isFinite(maxLatency) && maxLatency > 0)) {
+    errors.push(`Max latency must be a number of milliseconds above 0, not “${text("max_latency_ms")}”`);
+  }
+  if (minTop1 !== null && !(Number.isFinite(minTop1) && minTop1 >= 0 && minTop1 <= 100)) {
+    errors.push(`Min top-1 must be a percentage from 0 to 100, not “${text("min_top1")}”`);
+  }
+  if (!PERCENTILES.includes(percentile)) {
+    errors.push(`The percentile must be one of ${PERCENTILES.map((p) => `p${p}`).join(", ")}, not “${text("percentile")}”`);
+  }
+  if (errors.length) return { budget: null, error: `${errors.join("; ")}: no budget is applied until it is fixed.` };
+  if (maxLatency === null && minTop1 === null) return { budget: null, error: "" };
+  return { budget: { maxLatency, percentile, minTop1 }, error: "" };
+}
+
+// The budget's part of the address (and of a /recommend query): only the limits set; p99, the default, unsaid.
+function budgetQuery(budget) {
+  if (!budget) return {};
+  return { max_latency_ms: budget.maxLatency === null ? "" : String(budget.maxLatency),
+    percentile: budget.maxLatency === null || budget.percentile === 99 ? "" : String(budget.percentile),
+    min_top1: budget.minTop1 === null ? "" : String(budget.minTop1) };
+}
+
+function addressBudget() {
+  const query = new URLSearchParams(location.search);
+  return Object.fromEntries(BUDGET.map((name) => [name, query.get(name) || ""]));
+}
+
+// The panel's inputs from the address: at the start and on back/forward only, so that what is being typed survives
+// every redraw and every poll.
+function fillBudget() {
+  const values = addressBudget();
+  const form = $("#budget");
+  form.elements.max_latency_ms.value = values.max_latency_ms;
+  form.elements.min_top1.value = values.min_top1;
+  form.elements.percentile.value = PERCENTILES.map(String).includes(values.percentile) ? values.percentile : "99";
+  useBudget(parseBudget(values));
+}
+
+// Takes a parsed budget; true when it differs from the one the charts show.
+function useBudget({ budget, error }) {
+  Object.assign($("#budget-message"), { textContent: error, hidden: !error });
+  const key = queryString(budgetQuery(budget)); // "" exactly when no budget applies
+  $("#budget").dataset.applied = key;
+  if (key === state.budgetKey) return false;
+  state.budget = budget;
+  state.budgetKey = key;
+  return true;
+}
+
+function onBudgetInput(event) {
+  clearTimeout(state.budgetTimer);
+  const typing = event.type === "input" && event.target.tagName === "INPUT";
+  state.budgetTimer = setTimeout(applyBudget, typing ? BUDGET_WAIT_MS : 0);
+}
+
+function applyBudget() {
+  clearTimeout(state.budgetTimer);
+  const form = new FormData($("#budget"));
+  if (!useBudget(parseBudget(Object.fromEntries(BUDGET.map((name) => [name, form.get(name)]))))) return;
+  setAddress(false);
+  redrawBudget();
+}
+
+function clearBudget() {
+  const form = $("#budget");
+  form.elements.max_latency_ms.value = form.elements.min_top1.value = "";
+  form.elements.percentile.value = "99";
+  applyBudget();
+}
+
+// Redraws every chart with the budget now set; no data is fetched again, only each chart's recommendation.
+async function redrawBudget() {
+  startDrawing();
+  try {
+    await Promise.all(state.charts.map((chart) => drawChart(state.sections.get(chart.key), chart)));
+  } catch (error) {
+    showError(`Could not draw the budget: ${error.message}.`);
+  } finally {
+    doneDrawing();
+  }
+}
+
+// What GET /recommend says for this chart's backend, hardware, engine and precision within the budget (and the
+// memory filter, when set): its answer and the first three configurations it lists. One request per chart per draw.
+async function recommend(section, chart) {
+  const box = section.recommendation;
+  const ask = ++section.asks; // a newer draw's question makes this one's answer stale
+  if (!state.budget) {
+    box.hidden = true;
+    Object.assign(box.dataset, { state: "off", query: "" });
+    return;
+  }
+  const query = queryString({ backend: chart.backend, hardware: chart.hardware, engine: chart.engine,
+    precision: chart.precision, ...budgetQuery(state.budget), max_memory_mb: currentFilters().max_memory_mb,
+    suite: currentFilters().suite, limit: "3", misses: "3" });
+  Object.assign(box.dataset, { state: "loading", query });
+  box.hidden = false;
+  try {
+    const found = await getJson(`/recommend?${query}`);
+    if (ask !== section.asks) return;
+    showRecommendation(box, found);
+    box.dataset.state = "ready";
+  } catch (error) {
+    if (ask !== section.asks) return;
+    box.querySelector(".answer").textContent = `Could not ask for a recommendation: ${error.message}.`;
+    box.querySelector(".picks-title").textContent = "";
+    box.querySelector(".picks").innerHTML = "";
+    box.dataset.state = "error";
+  }
+}
+
+function showRecommendation(box, found) {
+  const [title, picks] = found.items.length ? ["Most accurate within the budget", found.items]
+    : found.unranked.length ? ["Within the budget, accuracy unknown", found.unranked]
+    : ["Nearest misses", found.misses];
+  box.querySelector(".answer").textContent = found.answer;
+  box.querySelector(".picks-title").textContent = picks.length ? title : "";
+  box.querySelector(".picks").innerHTML = picks.slice(0, 3)
+    .map((item) => `<li><b>${escapeHtml(item.label)}</b>: ${escapeHtml(item.reason)}</li>`).join("");
+
+}
+
+// The address holds the filters, the view and the budget; a filter change is a step back can undo, a budget is not.
+function setAddress(push, filters = currentFilters(), view = currentView()) {
+  const query = queryString({ ...filters, ...view, ...budgetQuery(state.budget) });
+  const url = query ? `?${query}` : location.pathname;
+  if (push) history.pushState(null, "", url);
+  else history.replaceState(null, "", url);
+}
+
 function onFilterChange() {
   const form = new FormData($("#filters"));
-  const query = queryString(Object.fromEntries([...FILTERS, ...VIEW].map((name) => [name, form.get(name)])));
-  history.pushState(null, "", query ? `?${query}` : location.pathname);
+  const pick = (names) => Object.fromEntries(names.map((name) => [name, form.get(name)]));
+  setAddress(true, pick(FILTERS), pick(VIEW));
   loadCharts();
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   $("#filters").addEventListener("change", onFilterChange);
+  $("#budget").addEventListener("input", onBudgetInput);
+  $("#budget").addEventListener("change", onBudgetInput);
+  $("#budget").addEventListener("submit", (event) => { event.preventDefault(); applyBudget(); });
+  $("#budget-clear").addEventListener("click", clearBudget);
   $("#table-filter").addEventListener("input", renderTable);
   $("#results-table thead").addEventListener("click", (event) => event.target.dataset.key && sortBy(event.target.dataset.key));
   $("#results-table thead").addEventListener("keydown", (event) => event.key === "Enter" && sortBy(event.target.dataset.key));
-  window.addEventListener("popstate", loadCharts);
+  window.addEventListener("popstate", () => {
+    fillBudget();
+    loadCharts();
+  });
+  fillBudget();
   loadCharts();
   pollJobs();
 });

@@ -113,3 +113,14 @@ def test_bad_constraints_say_what_is_accepted(client: TestClient) -> None:
     assert client.get("/recommend", params={"max_latency_ms": -1}).status_code == 422
     assert client.get("/recommend", params={"min_top1": 101}).status_code == 422
     assert client.get("/recommend", params={"precision": "int4"}).status_code == 422
+
+
+def test_a_suites_own_runs_and_a_limited_list(client: TestClient) -> None:
+    seed(make_result(1, model="resnet18", pretrained_tag="a1_in1k", latency_ms=latency(5.0), suite_id="s1"),
+         make_result(2, model="resnet50", pretrained_tag="a1_in1k", latency_ms=latency(5.0), suite_id="s1"))
+    seed(make_result(3, model="resnet18", pretrained_tag="a1_in1k", latency_ms=latency(50.0)))  # a later run elsewhere
+    assert [i["model"] for i in recommend(client, max_latency_ms=10)["items"]] == ["resnet50"]
+    within = recommend(client, max_latency_ms=10, suite="s1")
+    assert [i["model"] for i in within["items"]] == ["resnet50", "resnet18"] and within["considered"] == 2
+    limited = recommend(client, max_latency_ms=10, suite="s1", limit=1)
+    assert [i["model"] for i in limited["items"]] == ["resnet50"] and limited["total"] == 2

@@ -1,4 +1,5 @@
-"""The chart page in a real Chromium against the real API over HTTP: points, frontier, insights, table, live jobs.
+"""The chart page in a real Chromium against the real API over HTTP: points, frontier, insights, table, live jobs,
+throughput-latency curves and the budget panel.
 
 Needs Chromium (`make test` installs it with `apt-get install chromium`); the test fails, never skips, without it.
 """
@@ -7,14 +8,15 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
 import httpx
 import pytest
-from playwright.sync_api import Page, Request, Route, sync_playwright
+from playwright.sync_api import BrowserContext, Page, Request, Route, sync_playwright
 
 from shared.db.engine import migrate, session_scope
 from shared.db.tables import Job
@@ -66,16 +68,47 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture
-def server(embedded_stack: Stack, tmp_path: Path) -> Iterator[str]:
+def serve(stack: Stack, tmp_path: Path, store: Callable[[], None]) -> Iterator[str]:
     """The API under uvicorn, as users run it, over real HTTP on a free port, with the results stored first."""
     migrate()
-    store_results()
-    api = ApiProcess(embedded_stack, tmp_path)
+    store()
+    api = ApiProcess(stack, tmp_path)
     try:
         yield api.wait_ready().url
     finally:
         api.stop()
+
+
+@pytest.fixture
+def server(embedded_stack: Stack, tmp_path: Path) -> Iterator[str]:
+    yield from serve(embedded_stack, tmp_path, store_results)
+
+
+@contextmanager
+def chromium_page() -> Iterator[tuple[BrowserContext, Page]]:
+    """A page in Chromium that may reach 127.0.0.1 only; on leaving, asserts it tried nothing else and logged no error."""
+    outside: list[str] = []
+    errors: list[str] = []
+
+    def local_only(route: Route, request: Request) -> None:
+        if urlparse(request.url).hostname == "127.0.0.1":
+            route.continue_()
+        else:
+            outside.append(request.url)
+            route.abort()
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path(),
+                                             args=["--no-sandbox", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"])
+        context = browser.new_context(viewport={"width": 1600, "height": 1000})
+        context.route("**/*", local_only)
+        page = context.new_page()
+        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        yield context, page
+        browser.close()
+    assert outside == [], f"the page reached beyond 127.0.0.1: {outside}"
+    assert errors == [], f"console errors: {errors}"
 
 
 def add_running_job() -> str:
@@ -133,24 +166,7 @@ def test_chart_page_draws_every_point_frontier_insights_table_and_live_jobs(serv
     assert next(p for p in cpu["points"] if p["model"] == "resnet50")["runs"] == 2
     SCREENSHOTS.mkdir(exist_ok=True)
 
-    outside: list[str] = []
-    errors: list[str] = []
-
-    def local_only(route: Route, request: Request) -> None:
-        if urlparse(request.url).hostname == "127.0.0.1":
-            route.continue_()
-        else:
-            outside.append(request.url)
-            route.abort()
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_path(),
-                                             args=["--no-sandbox", "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1"])
-        context = browser.new_context(viewport={"width": 1600, "height": 1000})
-        context.route("**/*", local_only)
-        page = context.new_page()
-        page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-        page.on("pageerror", lambda error: errors.append(str(error)))
+    with chromium_page() as (context, page):
         job_id = add_running_job()
         page.goto(f"{server}/charts")
         page.wait_for_selector("body[data-rendered=true]", timeout=10_000)
@@ -287,7 +303,276 @@ def test_chart_page_draws_every_point_frontier_insights_table_and_live_jobs(serv
         page.wait_for_selector(".opblock-summary-path", timeout=10_000)
         paths = page.locator(".opblock-summary-path").all_inner_texts()
         assert "/jobs" in paths and "/charts/data" in paths, paths
-        browser.close()
 
-    assert outside == [], f"the page reached beyond 127.0.0.1: {outside}"
-    assert errors == [], f"console errors: {errors}"
+
+# --- throughput-latency curves and the budget panel ---------------------------------------------------------------
+
+CURVE_HARDWARE = "AMD EPYC 7763, 2 cores"
+# Each model's configurations: batch, streams, images/s, p99 ms (p50 is half the p99). resnet50's front is every
+# configuration but b4×1 (b8×1 is faster at a lower p99) and its knee is b8×2; efficientnet_b0's knee is b1×2.
+CURVES: dict[tuple[str, str | None], list[tuple[int, int, float, float]]] = {
+    ("resnet50", "a1_in1k"): [(1, 1, 40.0, 30.0), (1, 2, 70.0, 35.0), (4, 1, 60.0, 110.0), (8, 1, 90.0, 100.0),
+                              (8, 2, 150.0, 120.0), (32, 2, 165.0, 420.0)],
+    ("efficientnet_b0", "ra_in1k"): [(1, 1, 120.0, 12.0), (1, 2, 200.0, 14.0), (8, 2, 380.0, 60.0)],
+    ("mobilenetv3_large_100", "ra_in1k"): [(1, 2, 500.0, 6.0)],
+    ("convnext_small", "in12k_ft_in1k"): [(1, 2, 30.0, 55.0)],
+    ("test_vit", None): [(1, 2, 3000.0, 1.0)],  # accuracy unknown
+}
+GPU_CURVE = [(1, 900.0, 1.5), (8, 2400.0, 4.0), (32, 2900.0, 12.0)]  # convnext_small by batch: its knee is batch 8
+GREY = "#b8bec8"  # charts.js's colour of a point outside the budget
+
+
+def latency(p99: float) -> dict[str, float]:
+    return {"mean": p99 * 0.6, "stdev": 1.0, "p50": p99 / 2, "p90": p99 * 0.8, "p95": p99 * 0.9, "p99": p99}
+
+
+def store_curves() -> None:
+    configs = [(model, tag, *config) for (model, tag), configs in CURVES.items() for config in configs]
+    results = [make_result(n, model=model, pretrained_tag=tag, batch_size=batch, streams=streams, throughput=speed,
+                           latency_ms=latency(p99), hardware=CURVE_HARDWARE, input_size=160 if tag is None else 224)
+               for n, (model, tag, batch, streams, speed, p99) in enumerate(configs)]
+    results += [make_result(50 + n, model="convnext_small", pretrained_tag="in12k_ft_in1k", backend="gpu",
+                            engine="tensorrt", hardware="NVIDIA H200", batch_size=batch, streams=1, throughput=speed,
+                            latency_ms=latency(p99))
+                for n, (batch, speed, p99) in enumerate(GPU_CURVE)]
+    seed(*results)
+
+
+@pytest.fixture
+def curve_server(embedded_stack: Stack, tmp_path: Path) -> Iterator[str]:
+    yield from serve(embedded_stack, tmp_path, store_curves)
+
+
+def curves_state(page: Page) -> list[dict[str, object]]:
+    """Per chart section: its curves container, the curve plot's traces as charts.js gave them, and the sentences."""
+    return page.evaluate("""() => [...document.querySelectorAll('section.chart')].map(section => {
+        const box = section.querySelector('.curves');
+        const plot = box.querySelector('.curve-plot');
+        const traces = (plot.data || []).map(t => ({
+            name: t.name, mode: t.mode, x: [...t.x], y: [...t.y],
+            ids: t.customdata ? t.customdata.map(c => c[2]) : t.ids.map(Number),
+            text: t.text ? [...t.text] : [], symbol: t.marker.symbol, size: t.marker.size, opacity: t.marker.opacity}));
+        return {hidden: box.hidden, curves: Number(box.dataset.curves), configurations: Number(box.dataset.configurations),
+                traces, drawn: plot.querySelectorAll('.scatterlayer .point').length,
+                insights: [...box.querySelectorAll('.curve-insights li')].map(li => li.textContent),
+                aside: [...section.querySelectorAll('aside .insights li')].map(li => li.textContent)};
+    })""")
+
+
+def budget_state(page: Page) -> list[dict[str, object]]:
+    """Per chart section: each point's drawn colour and opacity (by result id), the frontier within the budget, and
+    the recommendation written beside the chart."""
+    charts = page.evaluate("""() => [...document.querySelectorAll('section.chart')].map(section => {
+        const plot = section.querySelector('.js-plotly-plot');
+        const points = plot.data.filter(t => t.mode === 'markers+text').flatMap(t => t.customdata.map((c, i) => {
+            const at = value => Array.isArray(value) ? value[i] : value;
+            return [c[2], {color: at(t.marker.color), opacity: at(t.marker.opacity) ?? 1,
+                           outside: c[0].includes('outside the budget')}];
+        }));
+        const within = plot.data.find(t => t.name === 'Frontier within the budget');
+        const box = section.querySelector('.recommendation');
+        return {points: Object.fromEntries(points),
+                within: within ? {ids: within.ids.map(Number), x: [...within.x], y: [...within.y]} : null,
+                recommendation: {hidden: box.hidden, state: box.dataset.state,
+                                 answer: box.querySelector('.answer').textContent,
+                                 picks: [...box.querySelectorAll('.picks li')].map(li => li.textContent)}};
+    })""")
+    return [chart | {"points": {int(key): point for key, point in chart["points"].items()}} for chart in charts]
+
+
+def set_budget(page: Page, applied: str, latency_ms: str = "", min_top1: str = "", percentile: str = "99") -> None:
+    """Type a budget into the panel and wait until every chart shows it: `applied` is the query it should become."""
+    page.select_option("#budget select[name=percentile]", percentile)
+    page.fill("#budget input[name=max_latency_ms]", latency_ms)
+    page.fill("#budget input[name=min_top1]", min_top1)
+    wait_for_budget(page, applied)
+
+
+def wait_for_budget(page: Page, applied: str) -> None:
+    page.wait_for_function("""applied => document.querySelector('#budget').dataset.applied === applied
+        && document.body.dataset.rendered === 'true'
+        && [...document.querySelectorAll('section.chart .recommendation')].every(box => applied === ''
+            ? box.dataset.state === 'off' && box.hidden
+            : box.dataset.state === 'ready' && box.dataset.query.includes(applied))""", arg=applied, timeout=8_000)
+
+
+def outside(point: dict, max_ms: float | None = None, percentile: int = 99, min_top1: float | None = None) -> bool:
+    """The budget's rule, written again: over the latency limit at the percentile (even at its 95 % interval's low
+    end, where one is known), or of known top-1 below the floor."""
+    key = f"p{percentile}"
+    interval = (point.get("latency_ci95") or {}).get(key)
+    if max_ms is not None and (interval[0] if interval else point["latency_ms"][key]) > max_ms:
+        return True
+    return min_top1 is not None and point["top1"] is not None and point["top1"] < min_top1
+
+
+def frontier_within(chart: dict, **budget: float | int | None) -> list[int]:
+    """Result ids of the Pareto frontier of the points within the budget that have a known top-1, by throughput."""
+    inside = [p for p in chart["points"] if p["top1"] is not None and not outside(p, **budget)]
+    beaten = lambda p: any(q["throughput"] >= p["throughput"] and q["top1"] >= p["top1"]  # noqa: E731
+                           and (q["throughput"], q["top1"]) != (p["throughput"], p["top1"]) for q in inside)
+    return [p["result_id"] for p in sorted((p for p in inside if not beaten(p)), key=lambda p: p["throughput"])]
+
+
+def recommended(server: str, chart: dict, **budget: str) -> dict:
+    params = {"backend": chart["backend"], "hardware": chart["hardware"], "engine": chart["engine"],
+              "precision": chart["precision"], "limit": "3", **budget}
+    response = httpx.get(f"{server}/recommend", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def assert_budget_drawn(drawn: dict, chart: dict, grey: set[int], frontier: list[int], found: dict) -> None:
+    """The points of `grey` grey and faint, the others as without a budget; the frontier within it; the answer."""
+    points = drawn["points"]
+    assert set(points) == {p["result_id"] for p in chart["points"]}
+    assert {i for i, p in points.items() if p["opacity"] < 1} == grey
+    assert {i for i, p in points.items() if p["color"] == GREY} == grey
+    assert {i for i, p in points.items() if p["outside"]} == grey  # and the hover says why
+    speeds = {p["result_id"]: (p["throughput"], p["top1"]) for p in chart["points"]}
+    assert drawn["within"]["ids"] == frontier
+    assert list(zip(drawn["within"]["x"], drawn["within"]["y"], strict=True)) == [speeds[i] for i in frontier]
+    recommendation = drawn["recommendation"]
+    assert not recommendation["hidden"] and recommendation["answer"] == found["answer"]
+    picks = found["items"] or found["unranked"] or found["misses"]
+    assert recommendation["picks"] == [f"{item['label']}: {item['reason']}" for item in picks[:3]]
+
+
+def test_curves_per_model_and_a_budget_that_greys_points_and_names_the_model_to_run(curve_server: str) -> None:
+    server = curve_server
+    cpu, gpu = sorted(httpx.get(f"{server}/charts/data").json()["charts"], key=lambda chart: chart["backend"])
+    ids = {(p["model"], p["batch_size"], p["streams"]): p["result_id"] for p in cpu["points"]}
+    curves = {curve["label"]: curve for curve in cpu["curves"]}
+    assert set(curves) == {"resnet50", "efficientnet_b0"}  # the models measured at two or more configurations
+    assert curves["resnet50"]["knee"] == ids[("resnet50", 8, 2)]
+    assert [q["result_id"] for q in curves["resnet50"]["points"] if not q["front"]] == [ids[("resnet50", 4, 1)]]
+    assert curves["efficientnet_b0"]["knee"] == ids[("efficientnet_b0", 1, 2)]
+    SCREENSHOTS.mkdir(exist_ok=True)
+    recommend_calls: list[str] = []
+
+    with chromium_page() as (_, page):
+        page.on("request", lambda request: "/recommend" in request.url and recommend_calls.append(request.url))
+        page.goto(f"{server}/charts")
+        page.wait_for_selector("body[data-rendered=true]", timeout=10_000)
+
+        # One line per model through its configurations by p99, labelled b8×2 (b8 on the GPU); the front filled and
+        # larger, the rest hollow and faint; each knee ringed; the curves' sentences beneath, not beside the chart.
+        shown_cpu, shown_gpu = curves_state(page)
+        configurations = sum(len(curve["points"]) for curve in cpu["curves"])
+        assert not shown_cpu["hidden"] and (shown_cpu["curves"], shown_cpu["configurations"]) == (2, configurations)
+        lines = {t["name"]: t for t in shown_cpu["traces"] if t["mode"] == "lines+markers+text"}
+        assert set(lines) == {"resnet50", "efficientnet_b0"}
+        for label, line in lines.items():
+            curve = curves[label]
+            assert line["ids"] == [q["result_id"] for q in curve["points"]]
+            assert line["x"] == [q["latency_p99_ms"] for q in curve["points"]] == sorted(line["x"])
+            assert line["y"] == [q["throughput"] for q in curve["points"]]
+            assert line["text"] == [f"b{q['batch_size']}×{q['streams']}" for q in curve["points"]]
+            assert line["symbol"] == ["circle" if q["front"] else "circle-open" for q in curve["points"]]
+            assert all((size > 9) == q["front"] for size, q in zip(line["size"], curve["points"], strict=True))
+            assert all((opacity == 1) == q["front"] for opacity, q in zip(line["opacity"], curve["points"], strict=True))
+        assert "b8×2" in lines["resnet50"]["text"] and "b32×2" in lines["resnet50"]["text"]
+        knees = next(t for t in shown_cpu["traces"] if t["name"].startswith("knee"))
+        assert knees["ids"] == [curves["efficientnet_b0"]["knee"], curves["resnet50"]["knee"]]
+        assert shown_cpu["drawn"] == configurations + 2  # every configuration, and a ring on each knee
+        assert shown_cpu["insights"] == [curve["insight"] for curve in cpu["curves"]]
+        assert "resnet50: the most throughput is batch 32 × 2 streams" in shown_cpu["insights"][1]
+        assert not set(shown_cpu["aside"]) & set(shown_cpu["insights"])
+        assert shown_cpu["aside"] + shown_cpu["insights"] == cpu["insights"]
+        gpu_line = next(t for t in shown_gpu["traces"] if t["mode"] == "lines+markers+text")
+        assert gpu_line["text"] == ["b1", "b8", "b32"] and shown_gpu["curves"] == 1
+        page.locator("section.chart .curves").first.screenshot(path=SCREENSHOTS / "charts-curves.png")
+
+        # No budget: nothing greyed, no second frontier, no recommendation, nothing asked of /recommend.
+        for drawn in budget_state(page):
+            assert not any(p["outside"] or p["opacity"] < 1 for p in drawn["points"].values())
+            assert drawn["within"] is None and drawn["recommendation"]["hidden"]
+        assert recommend_calls == []
+
+        # p99 ≤ 50 ms: resnet50 beyond batch 1, efficientnet_b0 b8×2 and convnext_small miss it. The frontier within
+        # it ends at resnet50 b1×2, the model GET /recommend names; every GPU point fits.
+        set_budget(page, "max_latency_ms=50", latency_ms="50")
+        assert "max_latency_ms=50" in page.url
+        grey = {ids[("resnet50", b, s)] for b, s in ((4, 1), (8, 1), (8, 2), (32, 2))} | {
+            ids[("efficientnet_b0", 8, 2)], ids[("convnext_small", 1, 2)]}
+        assert {p["result_id"] for p in cpu["points"] if outside(p, max_ms=50)} == grey
+        frontier = [ids[("resnet50", 1, 2)], ids[("efficientnet_b0", 1, 2)], ids[("mobilenetv3_large_100", 1, 2)]]
+        assert frontier_within(cpu, max_ms=50) == frontier
+        found = recommended(server, cpu, max_latency_ms="50")
+        assert "the most accurate model is resnet50.a1_in1k (batch 1 × 2 streams)" in found["answer"]
+        drawn_cpu, drawn_gpu = budget_state(page)
+        assert_budget_drawn(drawn_cpu, cpu, grey, frontier, found)
+        assert_budget_drawn(drawn_gpu, gpu, set(), frontier_within(gpu, max_ms=50), recommended(server, gpu, max_latency_ms="50"))
+        assert len(recommend_calls) == 2  # one question per chart, not per point
+        page.screenshot(path=SCREENSHOTS / "charts-budget.png", full_page=True)
+
+        # Tighter, p99 ≤ 20 ms: resnet50 is out entirely and the recommendation moves to efficientnet_b0.
+        set_budget(page, "max_latency_ms=20", latency_ms="20")
+        found = recommended(server, cpu, max_latency_ms="20")
+        assert "the most accurate model is efficientnet_b0.ra_in1k (batch 1 × 2 streams)" in found["answer"]
+        grey = {p["result_id"] for p in cpu["points"] if outside(p, max_ms=20)}
+        assert_budget_drawn(budget_state(page)[0], cpu, grey, frontier_within(cpu, max_ms=20), found)
+
+        # The same limit at p50, and with a top-1 floor (a point of unknown accuracy cannot be judged on it).
+        set_budget(page, "max_latency_ms=50&percentile=50", latency_ms="50", percentile="50")
+        grey = {p["result_id"] for p in cpu["points"] if outside(p, max_ms=50, percentile=50)}
+        assert ids[("resnet50", 8, 1)] not in grey and ids[("resnet50", 8, 2)] in grey  # p50 50 ms fits, 60 does not
+        assert_budget_drawn(budget_state(page)[0], cpu, grey, frontier_within(cpu, max_ms=50, percentile=50),
+                            recommended(server, cpu, max_latency_ms="50", percentile="50"))
+        set_budget(page, "max_latency_ms=50&min_top1=80", latency_ms="50", min_top1="80")
+        grey = {p["result_id"] for p in cpu["points"] if outside(p, max_ms=50, min_top1=80)}
+        assert ids[("test_vit", 1, 2)] not in grey and ids[("mobilenetv3_large_100", 1, 2)] in grey
+        assert_budget_drawn(budget_state(page)[0], cpu, grey, [ids[("resnet50", 1, 2)]],
+                            recommended(server, cpu, max_latency_ms="50", min_top1="80"))
+
+        # Nothing fits: the answer says so and the nearest misses are listed.
+        set_budget(page, "max_latency_ms=0.5", latency_ms="0.5")
+        found = recommended(server, cpu, max_latency_ms="0.5")
+        assert found["items"] == [] and found["unranked"] == [] and found["misses"]
+        assert_budget_drawn(budget_state(page)[0], cpu, {p["result_id"] for p in cpu["points"]}, [], found)
+
+        # The budget survives the page's own reloads (a finished job re-fetches the data) and filter changes, and lives
+        # in the address, so a link opens with it.
+        set_budget(page, "max_latency_ms=20", latency_ms="20")
+        calls = len(recommend_calls)
+        page.evaluate("loadCharts()")
+        page.wait_for_selector("body[data-rendered=true]")
+        wait_for_budget(page, "max_latency_ms=20")
+        assert page.input_value("#budget input[name=max_latency_ms]") == "20" and len(recommend_calls) == calls + 2
+        grey = {p["result_id"] for p in cpu["points"] if outside(p, max_ms=20)}
+        assert {i for i, p in budget_state(page)[0]["points"].items() if p["opacity"] < 1} == grey
+        page.select_option("#filters select[name=size]", "peak_share")
+        wait_for_budget(page, "max_latency_ms=20")
+        assert "size=peak_share" in page.url and "max_latency_ms=20" in page.url
+        assert {i for i, p in budget_state(page)[0]["points"].items() if p["opacity"] < 1} == grey
+        page.goto(f"{server}/charts?max_latency_ms=20&min_top1=77")
+        wait_for_budget(page, "max_latency_ms=20&min_top1=77")
+        assert page.input_value("#budget input[name=min_top1]") == "77"
+        assert_budget_drawn(budget_state(page)[0], cpu, {p["result_id"] for p in cpu["points"]
+                                                         if outside(p, max_ms=20, min_top1=77)},
+                            frontier_within(cpu, max_ms=20, min_top1=77),
+                            recommended(server, cpu, max_latency_ms="20", min_top1="77"))
+
+        # Bad input says what is wrong and asks nothing of the API; the charts are drawn as without a budget.
+        for bad, says in (("abc", "Max latency must be a number of milliseconds above 0, not “abc”"),
+                          ("-5", "Max latency must be a number of milliseconds above 0, not “-5”")):
+            calls = len(recommend_calls)
+            page.fill("#budget input[name=max_latency_ms]", bad)
+            page.wait_for_function("says => document.querySelector('#budget-message').textContent.includes(says)", arg=says)
+            wait_for_budget(page, "")
+            assert page.is_visible("#budget-message") and "max_latency_ms" not in page.url
+            page.wait_for_timeout(600)  # past the typing pause: still nothing asked
+            assert len(recommend_calls) == calls
+            assert not any(p["opacity"] < 1 for p in budget_state(page)[0]["points"].values())
+        page.fill("#budget input[name=min_top1]", "101")
+        page.wait_for_function("() => document.querySelector('#budget-message').textContent.includes('Min top-1')")
+        set_budget(page, "max_latency_ms=20", latency_ms="20")
+        assert page.is_hidden("#budget-message")
+
+        # Clearing puts everything back as it was.
+        page.click("#budget-clear")
+        wait_for_budget(page, "")
+        assert page.input_value("#budget input[name=max_latency_ms]") == "" and "max_latency_ms" not in page.url
+        for drawn in budget_state(page):
+            assert not any(p["outside"] or p["opacity"] < 1 or p["color"] == GREY for p in drawn["points"].values())
+            assert drawn["within"] is None and drawn["recommendation"]["hidden"]
