@@ -24,13 +24,14 @@ def read_recommendation(
     percentile: Annotated[int, Query(description="which latency percentile the budget bounds: 50, 90, 95 or 99")] = 99,
     min_throughput: Annotated[float | None, Query(ge=0, description="images/s at least")] = None,
     min_top1: Annotated[float | None, Query(ge=0, le=100, description="ImageNet top-1 % at least")] = None,
-    max_memory_mb: Annotated[float | None, Query(gt=0, description="memory at most (device memory on a GPU, peak "
+    max_memory_mb: Annotated[float | None, Query(ge=0, description="memory at most (device memory on a GPU, peak "
                                                   "resident set on a CPU); results without it measured miss")] = None,
     precision: Annotated[RanPrecision | None, Query(description="only results that computed in this precision")] = None,
     engine: EngineName | None = None,
     suite: Annotated[str | None, Query(description="only this suite's or sweep's results, its newest run of each "
                                        "configuration (as its chart)")] = None,
-    limit: Annotated[int, Query(ge=1, le=10000, description="items (and unranked) listed at most; `total` counts all")] = 1000,
+    limit: Annotated[int, Query(ge=1, le=10000,
+                                description="items (and unranked) listed at most; `total` counts every item")] = 1000,
     misses: Annotated[int, Query(ge=0, le=100, description="nearest misses listed when nothing qualifies")] = 10,
 ) -> dict[str, Any]:
     """Every measured configuration's latest run judged against the budget: `items` meet it (`meets`) or may

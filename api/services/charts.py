@@ -184,7 +184,7 @@ def _point(row: Any, book: AccuracyBook, runs: list[tuple[int, float]]) -> dict[
 def _chart(key: tuple[str, str, str, str], points: list[dict[str, Any]],
            runs: dict[int, list[tuple[int, float]]]) -> dict[str, Any]:
     backend, hardware, engine, precision = key
-    curves = _curves(points)
+    curves = _curves(points, gpu=backend == "gpu")
     _disambiguate(points)
     known = [Point(str(p["result_id"]), p["label"], p["family"], p["throughput"], p["top1"],
                    throughput_ci95=tuple(p["throughput_ci95"]) if p["throughput_ci95"] else None,
@@ -214,7 +214,7 @@ def _fastest_configuration(known: list[Point], points: list[dict[str, Any]]) -> 
     return list(fastest.values())
 
 
-def _curves(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _curves(points: list[dict[str, Any]], gpu: bool) -> list[dict[str, Any]]:
     """Throughput against p99 for each model measured at two or more configurations (batch, streams)."""
     by_model: dict[tuple[str, Any, int, bool], list[dict[str, Any]]] = defaultdict(list)
     for point in points:
@@ -224,7 +224,7 @@ def _curves(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for (label, *_), same in sorted(by_model.items(), key=lambda item: item[0][0]):
         if len(same) < 2:
             continue
-        found = curve([Config(p["result_id"], p["batch_size"], p["streams"], p["throughput"], p["latency_p99_ms"])
+        found = curve([Config(p["result_id"], p["batch_size"], p["streams"], p["throughput"], p["latency_p99_ms"], gpu)
                        for p in same])
         front = {c.key for c in found.front}
         curves.append({

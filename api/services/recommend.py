@@ -10,10 +10,11 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from api.errors import NotFound
 from api.services.accuracy import load_book
 from api.services.results import runs_of
-from shared.analysis.budget import Budget, Candidate, Recommendation, Verdict, answer, recommend
-from shared.db.tables import Result
+from shared.analysis.budget import Budget, Candidate, Verdict, answer, recommend
+from shared.db.tables import Result, Suite
 
 COLUMNS = (Result.id, Result.model, Result.pretrained_tag, Result.backend, Result.engine, Result.hardware,
            Result.precision, Result.precision_used, Result.batch_size, Result.streams, Result.input_size,
@@ -26,6 +27,8 @@ def recommendation(session: Session, budget: Budget, backend: str | None, hardwa
                    limit: int | None = None) -> dict[str, Any]:
     """`suite`: judge that suite's or sweep's own newest run of each configuration, as its chart draws them;
     `limit`: list at most that many items and unranked (`total` still counts every item)."""
+    if suite is not None and session.get(Suite, suite) is None:
+        raise NotFound(f"no suite or sweep with id {suite}; list them with GET /suites and GET /sweeps")
     query = select(*COLUMNS)
     query = query.where(col(Result.suite_id) == suite) if suite else query.where(col(Result.latest))
     for column, value in ((Result.backend, backend), (Result.hardware, hardware), (Result.engine, engine),
@@ -40,9 +43,10 @@ def recommendation(session: Session, budget: Budget, backend: str | None, hardwa
     candidates = [_candidate(row, book.lookup(row.model, row.pretrained_tag, row.input_size).top1)
                   for row in rows.values()]
     found = recommend(candidates, budget, misses_limit=misses_limit)
-    runs = runs_of(session, [v.candidate.key for v in (*found.items, *found.unranked, *found.misses)])
+    items, unranked = found.items[:limit], found.unranked[:limit]
+    runs = runs_of(session, [v.candidate.key for v in (*items, *unranked, *found.misses)])  # only of those listed
     shape = lambda verdicts: [_item(v, rows[v.candidate.key], runs.get(v.candidate.key, [])) for v in verdicts]  # noqa: E731
-    return {"items": shape(found.items[:limit]), "unranked": shape(found.unranked[:limit]), "misses": shape(found.misses),
+    return {"items": shape(items), "unranked": shape(unranked), "misses": shape(found.misses),
             "total": len(found.items), "considered": found.considered, "budget": budget.describe(),
             "answer": answer(found, budget, _where(hardware, rows.values()))}
 
@@ -82,7 +86,7 @@ def _where(hardware: str | None, rows: Any) -> str:
     if hardware:
         return hardware
     machines = {row.hardware for row in rows}
+    if not machines:
+        return "any machine"
     return next(iter(machines)) if len(machines) == 1 else "the measured machines"
 
-
-__all__ = ["Recommendation", "config_label", "recommendation"]

@@ -9,7 +9,7 @@ from api.services.job_groups import cancel_group, get_group, jobs_of, page_of, p
 from api.services.job_requests import placement, resolve
 from shared.catalog.seed import SEED_MODELS, SEED_SETTINGS
 from shared.db.tables import Suite
-from shared.jobs.lifecycle import submit_job
+from shared.jobs.lifecycle import submit_jobs
 
 
 def create_suite(session: Session, body: SuiteCreate) -> SuitePublic:
@@ -17,13 +17,11 @@ def create_suite(session: Session, body: SuiteCreate) -> SuitePublic:
     settings = SEED_SETTINGS[body.backend]
     requests = [JobCreate(model=model, backend=body.backend, duration_s=body.duration_s, repeats=body.repeats,
                           worker=body.worker, hardware=body.hardware, **settings) for model in SEED_MODELS]
-    # All resolved before any is queued: a bad entry queues nothing.
-    planned = [(resolve(request, session), placement(request, session)) for request in requests]
+    # All resolved before any is queued, and queued in one transaction: a bad entry queues nothing.
+    where = placement(requests[0], session)
+    planned = [resolve(request, session) for request in requests]
     suite = Suite(name=body.name, backend=body.backend, repeats=body.repeats)
-    session.add(suite)
-    session.commit()
-    for spec, where in planned:
-        submit_job(session, spec, suite_id=suite.id, **where)
+    submit_jobs(session, planned, group=suite, suite_id=suite.id, **where)
     return suite_progress(session, suite.id)
 
 

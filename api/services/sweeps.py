@@ -16,34 +16,44 @@ from api.services.job_requests import placement, resolve
 from shared import InvalidRequest
 from shared.catalog.registry import lookup
 from shared.db.tables import JobSpec, Suite, Worker
-from shared.jobs.lifecycle import submit_job
+from shared.jobs.lifecycle import submit_jobs
 from shared.jobs.presence import live_workers
-from shared.jobs.vocabulary import MAX_SWEEP_POINTS, SWEEP_BATCH_SIZES, default_engine
+from shared.jobs.vocabulary import MAX_SWEEP_POINTS, SWEEP_BATCH_SIZES
 
 BYTES_PER_VALUE = 4  # inputs and weights as the model is built: fp32
 
 
 def create_sweep(session: Session, body: SweepCreate) -> SweepPublic:
-    """Plan every point, refuse the whole sweep if any model is refused, then queue one job per point that fits."""
+    """Check every model, plan every point, then queue one job per point that fits, all in one transaction: a bad
+    model refuses the whole sweep."""
     if body.backend == "gpu" and body.streams:
         raise InvalidRequest("streams applies to cpu sweeps only: a GPU engine runs one stream of whole batches; "
                              "sweep batch_sizes instead")
-    sizing = sizing_worker(session, body)
-    models = list(dict.fromkeys(name.strip() for name in body.models))
     batch_sizes = sorted(set(body.batch_sizes or SWEEP_BATCH_SIZES[body.backend]))
+    given_streams = sorted(set(body.streams)) if body.streams else None
+    where = placement(_request(body, body.models[0], batch_sizes[0], None), session)
+    specs: dict[tuple[str, str | None], JobSpec] = {}  # a model named twice (or by its default tag too) is swept once
+    names: list[str] = []  # as the user named them
+    for model in body.models:  # each resolved (and checked against the time limit) once
+        spec = resolve(_request(body, model, batch_sizes[0], None), session)
+        if (spec.model, spec.pretrained_tag) not in specs:
+            specs[(spec.model, spec.pretrained_tag)] = spec
+            names.append(model.strip())
+    sizing = sizing_worker(session, body)
     streams: list[int | None] = [None]
     if body.backend == "cpu":
-        streams = list(sorted(set(body.streams))) if body.streams else default_streams(sizing)
-    points = len(models) * len(batch_sizes) * len(streams)
+        streams = list(given_streams) if given_streams else default_streams(sizing)
+        if not given_streams and not (body.worker or body.hardware) and sizing is not None:
+            # Streams follow this worker's cores: its hardware runs the sweep, not a smaller worker that happens to be free.
+            where = placement(_request(body.model_copy(update={"hardware": sizing.hardware}), body.models[0],
+                                       batch_sizes[0], None), session)
+    points = len(specs) * len(batch_sizes) * len(streams)
     if points > MAX_SWEEP_POINTS:
-        raise InvalidRequest(f"this sweep has {points} points ({len(models)} models × {len(batch_sizes)} batch sizes × "
+        raise InvalidRequest(f"this sweep has {points} points ({len(specs)} models × {len(batch_sizes)} batch sizes × "
                              f"{len(streams)} streams), more than {MAX_SWEEP_POINTS}; sweep fewer models or axes at once")
-    first = _request(body, models[0], batch_sizes[0], streams[0])
-    where = placement(first, session)
     planned: list[JobSpec] = []
     skipped: list[dict[str, Any]] = []
-    for model in models:  # each model resolved (and checked against the time limit) once, before anything is queued
-        spec = resolve(_request(body, model, batch_sizes[0], streams[0]), session)
+    for spec in specs.values():
         for batch_size in batch_sizes:
             for count in streams:
                 point = spec.model_copy(update={"batch_size": batch_size, "streams": count})
@@ -55,14 +65,12 @@ def create_sweep(session: Session, body: SweepCreate) -> SweepPublic:
     if not planned:
         raise InvalidRequest(f"none of this sweep's {points} points fits: {skipped[0]['reason']}; "
                              "sweep smaller batch sizes or streams")
-    plan = {"models": models, "batch_sizes": batch_sizes, "streams": streams,
-            "engine": first.engine or default_engine(body.backend), "precision": body.precision, "duration_s": body.duration_s,
-            "streams_from": sizing.name if sizing is not None and body.backend == "cpu" and not body.streams else None}
+    engine = planned[0].engine
+    plan = {"models": names, "batch_sizes": batch_sizes, "streams": streams, "engine": engine, "precision": body.precision,
+            "duration_s": body.duration_s, "hardware": where["target_hardware"],
+            "streams_from": sizing.name if sizing is not None and body.backend == "cpu" and not given_streams else None}
     sweep = Suite(kind="sweep", name=body.name, backend=body.backend, repeats=body.repeats, plan=plan, skipped=skipped)
-    session.add(sweep)
-    session.commit()
-    for spec in planned:
-        submit_job(session, spec, suite_id=sweep.id, **where)
+    submit_jobs(session, planned, group=sweep, suite_id=sweep.id, **where)
     return sweep_progress(session, sweep.id)
 
 

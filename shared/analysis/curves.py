@@ -25,6 +25,7 @@ class Config:
     streams: int  # CPU streams; 1 on a GPU
     throughput: float  # images/s, > 0
     p99_ms: float  # p99 latency in ms, > 0
+    gpu: bool = False  # a GPU engine runs one stream: the label names the batch only
 
     def __post_init__(self) -> None:
         # Shares divide by both figures: refuse a bad value here, where it is visible, not deep inside a sentence.
@@ -35,7 +36,9 @@ class Config:
 
     @property
     def label(self) -> str:
-        """What a person reads, e.g. "batch 8 × 2 streams" or "batch 1 × 1 stream"."""
+        """What a person reads, e.g. "batch 8 × 2 streams", "batch 1 × 1 stream", or "batch 8" on a GPU."""
+        if self.gpu:
+            return f"batch {self.batch_size}"
         return f"batch {self.batch_size} × {self.streams} stream{'' if self.streams == 1 else 's'}"
 
 

@@ -81,7 +81,9 @@ def follow(base: str, suite_id: str, every_s: float, kind: str = "suite") -> dic
 def report(base: str, suite: dict[str, Any]) -> int:
     failed = [job for job in suite["jobs"] if job["status"] != "succeeded"]
     for job in failed:
-        where = f" batch {job['batch_size']} × {job['streams'] or 1} streams" if "skipped" in suite else ""
+        where = ""
+        if "skipped" in suite:  # a sweep: say which point
+            where = f" batch {job['batch_size']}" + (f" × {job['streams']} streams" if job["streams"] else "")
         print(f"  {job['model']}{where}: {job['status']}{': ' + job['error'] if job['error'] else ''}")
     print(f"chart: {base}{suite['chart_url']}")
     return 1 if failed else 0
@@ -95,6 +97,12 @@ def _axis(text: str) -> list[int]:
     if not values:
         raise argparse.ArgumentTypeError("give at least one number, e.g. 1,8,32")
     return values
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def _placement(parser: argparse.ArgumentParser) -> None:
@@ -149,7 +157,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     budget.add_argument("--backend", choices=BACKENDS)
     budget.add_argument("--hardware", help="exact hardware label, as GET /workers gives it")
     budget.add_argument("--precision", choices=RAN_PRECISIONS, help="only results computed in this precision")
-    budget.add_argument("--top", type=int, default=5, help="how many to list (default 5)")
+    budget.add_argument("--top", type=_positive, default=5, help="how many to list (default 5)")
     return parser.parse_args(argv)
 
 
@@ -174,7 +182,8 @@ def queue(base: str, args: argparse.Namespace) -> int:
               f"{', '.join(map(str, created['batch_sizes']))} × streams {streams}"
               + (f", from {created['streams_from']}'s cores" if created["streams_from"] else "") + ")")
         for point in created["skipped"]:
-            print(f"  skipped {point['model']} batch {point['batch_size']} × {point['streams'] or 1} streams: {point['reason']}")
+            streams = f" × {point['streams']} streams" if point["streams"] else ""
+            print(f"  skipped {point['model']} batch {point['batch_size']}{streams}: {point['reason']}")
     else:
         print(f"queued {created['total']} seed models on {args.backend} as suite {created['id']}")
     print(f"progress: {base}/{kind}s/{created['id']}   chart: {base}{created['chart_url']}")

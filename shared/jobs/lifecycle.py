@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from shared import Conflict, NotFound
 from shared.db.tables import Job, JobSpec, Result, Run, utcnow
@@ -47,12 +48,25 @@ def submit_job(session: Session, spec: JobSpec, queue: str, suite_id: str | None
                target_worker: str | None = None, target_hardware: str | None = None) -> Job:
     """Write the job row, then publish it. If the broker is away the job stays queued, unpublished,
     and the reaper publishes it once the broker answers: an accepted job is never lost."""
-    job = Job.model_validate(spec.model_dump() | {"queue": queue, "suite_id": suite_id, "target_worker": target_worker,
-                                                  "target_hardware": target_hardware})
-    session.add(job)
+    [job_id] = submit_jobs(session, [spec], queue, suite_id=suite_id, target_worker=target_worker,
+                           target_hardware=target_hardware)
+    return get_job(session, job_id)
+
+
+def submit_jobs(session: Session, specs: Sequence[JobSpec], queue: str, group: SQLModel | None = None,
+                suite_id: str | None = None, target_worker: str | None = None,
+                target_hardware: str | None = None) -> list[str]:
+    """Write the jobs (and the suite or sweep `group` they belong to) in one transaction, then publish each: a group
+    is never seen, cancelled or left behind half-written."""
+    jobs = [Job.model_validate(spec.model_dump() | {"queue": queue, "suite_id": suite_id, "target_worker": target_worker,
+                                                    "target_hardware": target_hardware}) for spec in specs]
+    if group is not None:
+        session.add(group)
+    session.add_all(jobs)
     session.commit()
-    _try_publish(session, job)
-    return get_job(session, job.id)
+    for job in jobs:
+        _try_publish(session, job)
+    return [job.id for job in jobs]
 
 
 def _try_publish(session: Session, job: Job) -> None:

@@ -8,6 +8,8 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from shared.db.engine import session_scope
+from shared.db.tables import Suite
 from tests.factories import make_result, seed
 
 XEON, EPYC = "Intel Xeon Processor, 2 cores", "AMD EPYC, 2 cores"
@@ -116,6 +118,9 @@ def test_bad_constraints_say_what_is_accepted(client: TestClient) -> None:
 
 
 def test_a_suites_own_runs_and_a_limited_list(client: TestClient) -> None:
+    with session_scope() as session:
+        session.add(Suite(id="s1", kind="sweep", name="sweep", backend="cpu"))
+        session.commit()
     seed(make_result(1, model="resnet18", pretrained_tag="a1_in1k", latency_ms=latency(5.0), suite_id="s1"),
          make_result(2, model="resnet50", pretrained_tag="a1_in1k", latency_ms=latency(5.0), suite_id="s1"))
     seed(make_result(3, model="resnet18", pretrained_tag="a1_in1k", latency_ms=latency(50.0)))  # a later run elsewhere
@@ -124,3 +129,5 @@ def test_a_suites_own_runs_and_a_limited_list(client: TestClient) -> None:
     assert [i["model"] for i in within["items"]] == ["resnet50", "resnet18"] and within["considered"] == 2
     limited = recommend(client, max_latency_ms=10, suite="s1", limit=1)
     assert [i["model"] for i in limited["items"]] == ["resnet50"] and limited["total"] == 2
+    unknown = client.get("/recommend", params={"suite": "nope"})
+    assert unknown.status_code == 404 and "GET /sweeps" in unknown.json()["message"]

@@ -87,7 +87,7 @@ def test_a_bad_model_refuses_the_whole_sweep_and_queues_nothing(client: TestClie
     refused = client.post("/sweeps", json={"models": ["resnet18", "resnet5O"], "backend": "cpu"})
     assert refused.status_code == 422 and "unknown model 'resnet5O'" in refused.json()["message"]
     assert client.get("/jobs").json()["total"] == 0 and client.get("/sweeps").json()["total"] == 0
-    too_many = client.post("/sweeps", json={"models": [f"resnet{n}" for n in (18, 34, 50, 101, 152)] * 1,
+    too_many = client.post("/sweeps", json={"models": [f"resnet{n}" for n in (18, 34, 50, 101, 152)],
                                             "backend": "cpu", "batch_sizes": list(range(1, 17)), "streams": list(range(1, 8))})
     assert too_many.status_code == 422 and "560 points" in too_many.json()["message"]
     bad_axis = client.post("/sweeps", json={"models": ["resnet18"], "backend": "cpu", "batch_sizes": [0]})
@@ -126,3 +126,29 @@ def test_deleting_a_sweep_or_a_suite_cancels_every_job_that_has_not_ended(client
         assert set(statuses.values()) <= {"cancelled"}
         assert client.delete(f"{path}/{group['id']}").status_code == 202  # again: nothing left to cancel, no error
     assert client.delete("/sweeps/nope").status_code == 404
+
+
+def test_blank_or_repeated_models_are_refused_or_swept_once(client: TestClient) -> None:
+    connect("w@a", cores=2)
+    blank = client.post("/sweeps", json={"models": ["resnet18", " "], "backend": "cpu", "streams": [1]})
+    assert blank.status_code == 422 and "not a timm model name" in blank.json()["message"]
+    once = client.post("/sweeps", json={"models": ["resnet18", "resnet18.a1_in1k", "resnet18"], "backend": "cpu",
+                                        "batch_sizes": [1], "streams": [1]}).json()
+    assert once["models"] == ["resnet18"] and once["total"] == 1
+
+
+def test_default_streams_send_the_sweep_to_the_hardware_whose_cores_they_follow(client: TestClient) -> None:
+    connect("small@a", cores=2, hardware="Small CPU, 2 cores")
+    connect("big@b", cores=8, hardware="Big CPU, 8 cores")
+    sweep = client.post("/sweeps", json={"models": ["resnet18"], "backend": "cpu", "batch_sizes": [1]}).json()
+    jobs = client.get("/jobs", params={"limit": 100}).json()["items"]
+    assert (sweep["streams"], {j["target_hardware"] for j in jobs}) == ([1, 4, 8], {"Big CPU, 8 cores"})
+    given = client.post("/sweeps", json={"models": ["resnet34"], "backend": "cpu", "batch_sizes": [1], "streams": [2]})
+    job = client.get("/jobs", params={"limit": 100}).json()["items"]
+    assert given.status_code == 202 and {j["target_hardware"] for j in job if j["model"] == "resnet34"} == {None}
+
+
+def test_a_sweep_naming_a_gpu_worker_on_cpu_says_so(client: TestClient) -> None:
+    connect("g@a", cores=None, backend="gpu", hardware="NVIDIA H200")
+    refused = client.post("/sweeps", json={"models": ["resnet18"], "backend": "cpu", "worker": "g@a"})
+    assert refused.status_code == 422 and "runs gpu jobs, not cpu" in refused.json()["message"]

@@ -194,3 +194,7 @@ def test_figures_round_to_three_significant_figures_and_shares_never_read_0_or_1
     assert sentence.endswith("batch 2 × 1 stream gives over 99 % of the peak throughput at under 1 % of its p99.")
     big = curve_insight("m", curve([cfg(1, 5, 1234.5), cfg(2, 50, 12345.6)]))
     assert "(12,346 img/s, p99 50.0 ms)" in big and "(5.00 ms, 1,234 img/s)" in big
+
+
+def test_a_gpu_configuration_is_named_by_its_batch_alone() -> None:
+    assert Config(1, 64, 1, 900.0, 30.0, gpu=True).label == "batch 64"
