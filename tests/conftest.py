@@ -142,6 +142,8 @@ def migrated(stack: Stack) -> Stack:
 def client(stack: Stack) -> Iterator[TestClient]:
     """The API in this process (FastAPI's TestClient), over the test's stack."""
     from api.main import app
+    from api.services.chart_cache import forget
 
+    forget()  # each test's database starts again from result id 1: an answer cached for another test would match
     with TestClient(app) as test_client:
         yield test_client

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import json
+from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
 
 from api.deps import SessionDep
 from api.errors import InvalidRequest
+from api.services.chart_cache import cached
 from api.services.recommend import recommendation
 from shared.analysis.budget import Budget
 from shared.jobs.vocabulary import BackendName, EngineName, RanPrecision
@@ -33,7 +35,7 @@ def read_recommendation(
     limit: Annotated[int, Query(ge=1, le=10000,
                                 description="items (and unranked) listed at most; `total` counts every item")] = 1000,
     misses: Annotated[int, Query(ge=0, le=100, description="nearest misses listed when nothing qualifies")] = 10,
-) -> dict[str, Any]:
+) -> Response:
     """Every measured configuration's latest run judged against the budget: `items` meet it (`meets`) or may
     (`may_meet`: a 95 % interval straddles a limit), ordered by verdict, top-1, then throughput; `unranked` qualify
     but have no known top-1; `misses`, when nothing qualifies, are the nearest, with what they miss by."""
@@ -42,4 +44,10 @@ def read_recommendation(
                         min_top1=min_top1, max_memory_mb=max_memory_mb)
     except ValueError as error:
         raise InvalidRequest(str(error)) from None
-    return recommendation(session, budget, backend, hardware, engine, precision, misses, suite, limit)
+    def compute() -> bytes:
+        found = recommendation(session, budget, backend, hardware, engine, precision, misses, suite, limit)
+        return json.dumps(found, separators=(",", ":")).encode()
+
+    # Computed once per state of the data, as chart data is: the budget panel asks again at every redraw.
+    key = ("recommend", backend, hardware, engine, precision, suite, limit, misses, budget)
+    return Response(cached(session, key, compute), media_type="application/json")

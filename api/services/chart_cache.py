@@ -38,3 +38,9 @@ def cached(session: Session, filters: tuple[Any, ...], compute: Callable[[], byt
         while len(_cache) > MAX_ENTRIES:
             _cache.popitem(last=False)
     return body
+
+
+def forget() -> None:
+    """Drop every cached answer (for a process that switches databases, as the tests do)."""
+    with _lock:
+        _cache.clear()

@@ -9,8 +9,9 @@ from the numbers given; nothing about particular models is written in here. Stan
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 PERCENTILES = (50, 90, 95, 99)
 GIVE_TOP1 = "give it with PUT /models/{name}"  # how a user supplies a missing top-1 (the API's route), by model
@@ -91,7 +92,12 @@ class Verdict:
     unranked: bool  # qualifies on every constraint it can be judged on, but its top-1 is unknown
     misses_by: dict[str, Miss]  # constraint name -> Miss, only the constraints it fails
     straddles: list[str]  # constraint names whose 95 % interval straddles the limit
-    reason: str  # one line, plain English, with the numbers
+    explain: Callable[[], str] = field(repr=False, compare=False)  # writes `reason` when it is first read
+
+    @cached_property
+    def reason(self) -> str:
+        """One line, plain English, with the numbers."""
+        return self.explain()
 
 
 @dataclass(frozen=True)
@@ -108,13 +114,25 @@ class Recommendation:
 class _Check:
     """One constraint applied to one candidate. outcome: "meets", "straddles", "misses", "free" (no limit given) or
     "unknown" (a top-1 limit and no top-1). figure: the plain figure ("" when there is none to state); text: the figure
-    as judged, with the limit."""
+    as judged, with the limit. Both are written only when read: /recommend judges every configuration but explains
+    only those it lists."""
 
     name: str
     outcome: str
-    figure: str
-    text: str
+    render: Callable[[], tuple[str, str]] = field(repr=False, compare=False)  # (figure, text)
     miss: Miss | None = None
+
+    @cached_property
+    def _written(self) -> tuple[str, str]:
+        return self.render()
+
+    @property
+    def figure(self) -> str:
+        return self._written[0]
+
+    @property
+    def text(self) -> str:
+        return self._written[1]
 
 
 def judge(candidate: Candidate, budget: Budget) -> Verdict:
@@ -125,8 +143,8 @@ def judge(candidate: Candidate, budget: Budget) -> Verdict:
     straddles = [c.name for c in checks if c.outcome == "straddles"]
     verdict = "misses" if misses_by else "may_meet" if straddles else "meets"
     unranked = verdict != "misses" and candidate.top1 is None
-    return Verdict(candidate, verdict, unranked, misses_by, straddles, _reason(checks, verdict, unranked, budget,
-                                                                                candidate.give_top1))
+    return Verdict(candidate, verdict, unranked, misses_by, straddles,
+                   lambda: _reason(checks, verdict, unranked, budget, candidate.give_top1))
 
 
 def recommend(candidates: Iterable[Candidate], budget: Budget, misses_limit: int = 10) -> Recommendation:
@@ -184,82 +202,89 @@ def _latency(c: Candidate, budget: Budget) -> _Check:
     value = c.latency_ms.get(key)
     limit = budget.max_latency_ms
     interval = _interval(c.latency_ci95, key)
+    figure = lambda: "" if value is None else f"{key} {_num(value)} ms"  # noqa: E731
     if limit is None:
-        figure = "" if value is None else f"{key} {_num(value)} ms"
-        return _Check(LATENCY, "free", figure, figure)
+        return _Check(LATENCY, "free", lambda: (figure(), figure()))
     if value is None:
         text = f"its {key} latency was not measured, so the {_limit(limit)} ms limit cannot be checked"
-        return _Check(LATENCY, "misses", "", text, Miss(None, limit, None, None))
-    shown, limit_text = _pair(value, limit)
-    figure = f"{key} {_num(value)} ms"
-    ci = "" if interval is None else f" (95 % CI {_span(interval, limit)} ms)"
+        return _Check(LATENCY, "misses", lambda: ("", text), Miss(None, limit, None, None))
     if interval is not None:
         outcome = "meets" if interval[1] <= limit else "misses" if interval[0] > limit else "straddles"
     else:
         outcome = "meets" if value <= limit else "misses"
-    if outcome == "meets":
-        return _Check(LATENCY, outcome, figure, f"{key} {shown} ms ≤ {limit_text} ms{ci}")
-    if outcome == "straddles":
-        text = f"{key} {shown} ms, but its 95 % CI {_span(_known_interval(interval), limit)} ms straddles the " \
-               f"{limit_text} ms limit"
-        return _Check(LATENCY, outcome, figure, text)
-    miss = _miss(value, limit, value - limit)
-    text = f"{key} {shown} ms{ci} is {_num(value - limit)} ms{_share(miss)} over the {limit_text} ms limit"
-    return _Check(LATENCY, outcome, figure, text, miss)
+    miss = _miss(value, limit, value - limit) if outcome == "misses" else None
+
+    def write() -> tuple[str, str]:
+        shown, limit_text = _pair(value, limit)
+        ci = "" if interval is None else f" (95 % CI {_span(interval, limit)} ms)"
+        if outcome == "meets":
+            return figure(), f"{key} {shown} ms ≤ {limit_text} ms{ci}"
+        if outcome == "straddles":
+            return figure(), (f"{key} {shown} ms, but its 95 % CI {_span(_known_interval(interval), limit)} ms straddles "
+                              f"the {limit_text} ms limit")
+        return figure(), (f"{key} {shown} ms{ci} is {_num(value - limit)} ms{_share(miss)} over the "
+                          f"{limit_text} ms limit")
+    return _Check(LATENCY, outcome, write, miss)
 
 
 def _throughput(c: Candidate, budget: Budget) -> _Check:
     value, limit, interval = c.throughput, budget.min_throughput, c.throughput_ci95
-    figure = f"{_num(value)} img/s"
+    figure = lambda: f"{_num(value)} img/s"  # noqa: E731
     if limit is None:
-        return _Check(THROUGHPUT, "free", figure, figure)
-    shown, limit_text = _pair(value, limit)
-    ci = "" if interval is None else f" (95 % CI {_span(interval, limit)} img/s)"
+        return _Check(THROUGHPUT, "free", lambda: (figure(), figure()))
     if interval is not None:
         outcome = "meets" if interval[0] >= limit else "misses" if interval[1] < limit else "straddles"
     else:
         outcome = "meets" if value >= limit else "misses"
-    if outcome == "meets":
-        return _Check(THROUGHPUT, outcome, figure, f"{shown} img/s ≥ {limit_text} img/s{ci}")
-    if outcome == "straddles":
-        text = f"{shown} img/s, but its 95 % CI {_span(_known_interval(interval), limit)} img/s straddles the " \
-               f"{limit_text} img/s floor"
-        return _Check(THROUGHPUT, outcome, figure, text)
-    miss = _miss(value, limit, limit - value)
-    text = f"{shown} img/s{ci} is {_num(limit - value)} img/s{_share(miss)} short of {limit_text} img/s"
-    return _Check(THROUGHPUT, outcome, figure, text, miss)
+    miss = _miss(value, limit, limit - value) if outcome == "misses" else None
+
+    def write() -> tuple[str, str]:
+        shown, limit_text = _pair(value, limit)
+        ci = "" if interval is None else f" (95 % CI {_span(interval, limit)} img/s)"
+        if outcome == "meets":
+            return figure(), f"{shown} img/s ≥ {limit_text} img/s{ci}"
+        if outcome == "straddles":
+            return figure(), (f"{shown} img/s, but its 95 % CI {_span(_known_interval(interval), limit)} img/s "
+                              f"straddles the {limit_text} img/s floor")
+        return figure(), (f"{shown} img/s{ci} is {_num(limit - value)} img/s{_share(miss)} short of "
+                          f"{limit_text} img/s")
+    return _Check(THROUGHPUT, outcome, write, miss)
 
 
 def _top1(c: Candidate, budget: Budget) -> _Check:
     value, limit = c.top1, budget.min_top1
     if value is None:
-        return _Check(TOP1, "free" if limit is None else "unknown", "", "top-1 unknown")
-    figure = f"top-1 {_top1_text(value)} %"
+        return _Check(TOP1, "free" if limit is None else "unknown", lambda: ("", "top-1 unknown"))
+    figure = lambda: f"top-1 {_top1_text(value)} %"  # noqa: E731
     if limit is None:
-        return _Check(TOP1, "free", figure, figure)
-    shown = _top1_text(value, limit)
+        return _Check(TOP1, "free", lambda: (figure(), figure()))
     if value >= limit:
-        return _Check(TOP1, "meets", figure, f"top-1 {shown} % ≥ {_limit(limit)} %")
+        return _Check(TOP1, "meets", lambda: (figure(), f"top-1 {_top1_text(value, limit)} % ≥ {_limit(limit)} %"))
     miss = _miss(value, limit, limit - value)
-    points = "point" if _num(limit - value) == "1" else "points"
-    text = f"top-1 {shown} % is {_num(limit - value)} {points} short of {_limit(limit)} %"
-    return _Check(TOP1, "misses", figure, text, miss)
+
+    def write() -> tuple[str, str]:
+        points = "point" if _num(limit - value) == "1" else "points"
+        return figure(), (f"top-1 {_top1_text(value, limit)} % is {_num(limit - value)} {points} short of "
+                          f"{_limit(limit)} %")
+    return _Check(TOP1, "misses", write, miss)
 
 
 def _memory(c: Candidate, budget: Budget) -> _Check:
     value, limit = c.memory_mb, budget.max_memory_mb
-    figure = "" if value is None else f"memory {_num(value)} MB"
+    figure = lambda: "" if value is None else f"memory {_num(value)} MB"  # noqa: E731
     if limit is None:
-        return _Check(MEMORY, "free", figure, figure)
+        return _Check(MEMORY, "free", lambda: (figure(), figure()))
     if value is None:
         text = f"its memory was not measured, so the {_limit(limit)} MB limit cannot be checked"
-        return _Check(MEMORY, "misses", "", text, Miss(None, limit, None, None))
-    shown, limit_text = _pair(value, limit)
+        return _Check(MEMORY, "misses", lambda: ("", text), Miss(None, limit, None, None))
     if value <= limit:
-        return _Check(MEMORY, "meets", figure, f"memory {shown} MB ≤ {limit_text} MB")
+        return _Check(MEMORY, "meets", lambda: (figure(), "memory {} MB ≤ {} MB".format(*_pair(value, limit))))
     miss = _miss(value, limit, value - limit)
-    text = f"memory {shown} MB is {_num(value - limit)} MB{_share(miss)} over the {limit_text} MB limit"
-    return _Check(MEMORY, "misses", figure, text, miss)
+
+    def write() -> tuple[str, str]:
+        shown, limit_text = _pair(value, limit)
+        return figure(), f"memory {shown} MB is {_num(value - limit)} MB{_share(miss)} over the {limit_text} MB limit"
+    return _Check(MEMORY, "misses", write, miss)
 
 
 def _miss(value: float, limit: float, by: float) -> Miss:
@@ -396,9 +421,9 @@ def _span(interval: tuple[float, float], limit: float) -> str:
     return f"{_pair(interval[0], limit)[0]}–{_pair(interval[1], limit)[0]}"
 
 
-def _share(miss: Miss) -> str:
+def _share(miss: Miss | None) -> str:
     """" (23 %)": the miss as a share of its limit; nothing against a limit of 0."""
-    if miss.share is None or math.isinf(miss.share):
+    if miss is None or miss.share is None or math.isinf(miss.share):
         return ""
     return f" ({_num(miss.share * 100, 2)} %)"
 
