@@ -55,6 +55,9 @@ def running_stack(data_dir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     for name in ("DATABASE_URL", "BROKER_URL", "SPEEDBOARD_DATABASE_URL", "SPEEDBOARD_BROKER_URL"):
         env.pop(name, None)
     data_dir.mkdir(parents=True, exist_ok=True)
+    # A plain `kill` must stop the stack too: without this, SIGTERM ends the script before `finally` runs and leaves
+    # an API and a worker running on a database a later run deletes.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     log = (data_dir / "stack.log").open("w")
     print(f"the stack's log: {data_dir / 'stack.log'}")
     stack = subprocess.Popen([sys.executable, "-m", "shared.commands.supervisor", "run"], cwd=REPO, env=env,
