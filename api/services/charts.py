@@ -16,7 +16,7 @@ from pydantic import BaseModel
 from sqlmodel import Session, col, select
 
 from api.services.accuracy import load_book
-from api.services.results import MEMORY_MB, runs_of
+from api.services.results import MEMORY_MB, newest_per_config, runs_of
 from shared.analysis.curves import Config, curve, curve_insight
 from shared.analysis.frontier import Point, frontier_certainty, pareto_frontier
 from shared.analysis.insights import write_insights
@@ -135,8 +135,7 @@ def chart_data(session: Session, backend: str | None, hardware: str | None, prec
             query = query.where(col(column) == value)
     if max_memory_mb is not None:
         query = query.where(MEMORY_MB <= max_memory_mb)
-    # Sorted here, not in SQL: SQLite would rather scan every result in id order than sort the latest ones.
-    rows = _newest_per_config(sorted(session.exec(query).all(), key=lambda row: row.id))
+    rows = newest_per_config(session.exec(query).all())
     book = load_book(session)
     runs = runs_of(session, [row.id for row in rows])
     groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
@@ -145,14 +144,6 @@ def chart_data(session: Session, backend: str | None, hardware: str | None, prec
     charts = [_chart(key, points, runs) for key, points in sorted(groups.items())]
     return {"plotted": PLOTTED + (" within the suite" if suite else ""), "charts": charts,
             "options": _options(session).model_dump()}
-
-
-def _newest_per_config(rows: Any) -> list[Any]:
-    # Two workers finishing one configuration at once can both leave `latest` set: keep the newest.
-    newest: dict[str, Any] = {}
-    for row in rows:
-        newest[row.config_key] = row
-    return list(newest.values())
 
 
 def _point(row: Any, book: AccuracyBook, runs: list[tuple[int, float]]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from api.errors import NotFound
 from api.services.accuracy import load_book
-from api.services.results import runs_of
+from api.services.results import newest_per_config, runs_of
 from shared.analysis.budget import Budget, Candidate, Verdict, answer, recommend
 from shared.db.tables import Result, Suite
 
@@ -35,10 +35,7 @@ def recommendation(session: Session, budget: Budget, backend: str | None, hardwa
                           (Result.precision_used, precision)):
         if value is not None:
             query = query.where(col(column) == value)
-    newest: dict[str, Any] = {}  # two workers finishing one configuration at once can both leave `latest` set
-    for row in sorted(session.exec(query).all(), key=lambda row: row.id):
-        newest[row.config_key] = row
-    rows = {row.id: row for row in newest.values()}
+    rows = {row.id: row for row in newest_per_config(session.exec(query).all())}
     book = load_book(session)
     candidates = [_candidate(row, book.lookup(row.model, row.pretrained_tag, row.input_size).top1)
                   for row in rows.values()]

@@ -69,6 +69,15 @@ def results_public(session: Session, rows: Sequence[Result]) -> list[ResultPubli
     return public
 
 
+def newest_per_config(rows: Sequence[Any]) -> list[Any]:
+    """One row per configuration, the newest: two workers finishing one configuration at once can both leave `latest`
+    set. Sorted here, not in SQL: SQLite would rather scan every result in id order than sort the latest ones."""
+    newest: dict[str, Any] = {}
+    for row in sorted(rows, key=lambda row: row.id):
+        newest[row.config_key] = row
+    return list(newest.values())
+
+
 def runs_of(session: Session, result_ids: Iterable[int]) -> dict[int, list[tuple[int, float]]]:
     """Each result's runs as (run id, throughput), in the order they ran."""
     ids = list(result_ids)
