@@ -18,6 +18,7 @@ from shared.jobs.vocabulary import (
     MAX_SWEEP_MODELS,
     RANGES,
     BackendName,
+    CalibrationName,
     EngineName,
     FamilyName,
     JobStatus,
@@ -45,8 +46,12 @@ class JobCreate(BaseModel):
         default=None, description="; ".join(f"{e.name} ({e.backend}): {e.description}" for e in ENGINES.values()))
     precision: PrecisionName = Field(
         default=DEFAULT_PRECISION, description="auto (default): the engine's own choice, the CPU plugin's native precision "
-        "(bf16 with AMX or AVX512-BF16, else fp32) or fp16 on the GPU; fp32, fp16 or bf16 force one. A result's "
+        "(bf16 with AMX or AVX512-BF16, else fp32) or fp16 on the GPU; fp32, fp16 or bf16 force one; int8 (engines "
+        "openvino and tensorrt) quantizes the model after training, calibrated on random inputs. A result's "
         "precision_used says what ran")
+    calibration: CalibrationName | None = Field(
+        default=None, description="precision int8 only: what activation ranges are calibrated on; random (the default) "
+        "times the same as real images but leaves the accuracy unmeasured")
     batch_size: int | None = _ranged("batch_size", None, "default 1 on cpu, 256 on gpu")
     streams: int | None = _ranged("streams", None, "cpu only; default: the worker's physical cores "
                                   f"(engines {', '.join(engines_of('gpu'))} run one stream)")
@@ -98,6 +103,8 @@ class SuiteCreate(BaseModel):
     backend: BackendName
     duration_s: float = _ranged("duration_s", DEFAULT_DURATION_S, "seconds of measuring per model")
     repeats: int = _ranged("repeats", DEFAULT_REPEATS["suite"], "benchmark processes per model, for confidence intervals")
+    precision: PrecisionName = Field(default=DEFAULT_PRECISION, description="auto: the seed's (FP16 on the GPU, the CPU "
+                                     "plugin's own on the CPU); int8 runs the seed study quantized, calibrated on random inputs")
     worker: str | None = Field(default=None, min_length=1, max_length=200, description="run every job on this worker")
     hardware: str | None = Field(default=None, min_length=1, max_length=200, description="run every job on this hardware")
 

@@ -23,7 +23,7 @@ def make_result(n: int, runs: Sequence[float] | None = None, **overrides: object
         precision="fp16", precision_used="fp16", input_size=224, params_m=25.6, gflops=8.2, prepare_s=0.3,
         cache_hit=True, hardware="Intel Xeon Processor, 2 cores", hardware_detail={"physical_cores": 2},
         host="bench-1", versions={"openvino": "2026.4.1"}, created_at=T0 + timedelta(minutes=n), method_version=2,
-        peak_rss_mb=180.0, artifact_mb=12.5,
+        peak_rss_mb=180.0, artifact_mb=12.5, calibration=None,
     )
     if runs:
         mean, interval = mean_ci95(runs)

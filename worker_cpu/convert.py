@@ -24,7 +24,8 @@ from worker_cpu.openvino_engine import weights_format
 
 
 def convert(spec: BenchSpec, folder: Path) -> dict[str, Any]:
-    """Export the fused torch model to OpenVINO IR with a static input shape; returns the cache metadata."""
+    """Export the fused torch model to OpenVINO IR with a static input shape (quantized for an int8 job); returns the
+    cache metadata."""
     started = time.perf_counter()
     torch.manual_seed(0)  # random weights (they time the same as trained ones), the same at every conversion
     model = prepare(spec.base_model or spec.model, spec.input_size, spec.batch_size, spec.model_kwargs)
@@ -32,8 +33,14 @@ def convert(spec: BenchSpec, folder: Path) -> dict[str, Any]:
         ir = ov.convert_model(model.module, example_input=np.zeros(model.input_shape, np.float32), input=[model.input_shape])
     except Exception as error:  # noqa: BLE001
         raise BenchmarkError(f"OpenVINO could not convert {spec.model}: {str(error).strip()[:500]}") from error
+    quantized: dict[str, Any] = {}
+    if spec.precision == "int8":
+        from worker_cpu.quantize import quantize  # NNCF only where it is used
+
+        ir, quantized = quantize(ir, str(spec.calibration), model.input_shape)
     ov.save_model(ir, folder / "model.xml", compress_to_fp16=weights_format(spec.precision) == "fp16")
-    return {"params_m": model.params_m, "gflops": model.gflops, "convert_s": time.perf_counter() - started}
+    return {"params_m": model.params_m, "gflops": model.gflops, "convert_s": time.perf_counter() - started,
+            "quantization": quantized or None}
 
 
 def main() -> int:

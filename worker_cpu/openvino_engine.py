@@ -2,7 +2,9 @@
 
 Precision `auto` (the default) compiles with no inference-precision hint, so the CPU plugin computes in its
 native precision (bf16 with AMX or AVX512-BF16, f32 otherwise), as `benchmark_app` does by default;
-fp32, fp16 and bf16 force the hint. `precision_used` is read back from the compiled model either way.
+fp32, fp16 and bf16 force the hint. `int8` compiles an IR quantized by NNCF (worker_cpu.quantize), with no hint:
+what stays in floating point runs in the native precision. `precision_used` is read back from the compiled model
+either way: for int8, from the precision each convolution and matrix multiplication runs in.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 import numpy as np
 import openvino as ov
 
+from shared.jobs.vocabulary import CALIBRATION_IMAGES, MIN_INT8_LAYER_SHARE
 from shared.measurement.cache import cache_key, cached
 from shared.measurement.children import ChildFailed, run_module
 from shared.measurement.hardware import cpu_hardware, versions
@@ -23,6 +26,9 @@ from shared.measurement.pipeline import BenchmarkError, BenchSpec, PreparedEngin
 
 PRECISION_HINTS = {"fp32": "f32", "fp16": "f16", "bf16": "bf16"}
 PRECISIONS_READ_BACK = {"f32": "fp32", "f16": "fp16", "bf16": "bf16"}
+# The runtime model's layers that quantization turns into int8 arithmetic, and the precisions they then run in.
+WEIGHTED_LAYERS = frozenset({"Convolution", "GroupConvolution", "Deconvolution", "FullyConnected", "MatMul"})
+INT8_RUNTIME = frozenset({"u8", "i8"})
 
 
 class OpenVinoRunner:
@@ -67,13 +73,22 @@ def convert(spec: BenchSpec, folder: Path) -> dict[str, Any]:
 
 
 def weights_format(precision: str) -> str:
-    """How the IR stores its weights: FP32 for an fp32 job, FP16-compressed for every other (the seed's IR)."""
-    return "fp32" if precision == "fp32" else "fp16"
+    """How the IR stores its weights: FP32 for an fp32 job, quantized for int8, FP16-compressed for every other (the
+    seed's IR)."""
+    return {"fp32": "fp32", "int8": "int8"}.get(precision, "fp16")
+
+
+def ir_key(spec: BenchSpec) -> str:
+    """Keyed on the weights' format, not the precision asked: auto, fp16 and bf16 jobs share one converted model.
+    A quantized IR also on its calibration and quantizer (float keys are unchanged by them)."""
+    if spec.precision != "int8":
+        return cache_key(spec, weights=weights_format(spec.precision), versions=versions("openvino", "torch", "timm"))
+    return cache_key(spec, weights="int8", versions=versions("openvino", "torch", "timm", "nncf"),
+                     calibration=spec.calibration, calibration_images=CALIBRATION_IMAGES)
 
 
 def ir_path(spec: BenchSpec, report: Report) -> tuple[Path, dict[str, Any], bool]:
-    # Keyed on the weights' format, not the precision asked: auto, fp16 and bf16 jobs share one converted model.
-    key = cache_key(spec, weights=weights_format(spec.precision), versions=versions("openvino", "torch", "timm"))
+    key = ir_key(spec)
 
     def build(folder: Path) -> dict[str, Any]:
         report("converting", 0.0)
@@ -84,9 +99,10 @@ def ir_path(spec: BenchSpec, report: Report) -> tuple[Path, dict[str, Any], bool
 
 
 def compile_config(precision: str, streams: int) -> dict[str, str]:
-    """The CPU plugin's configuration: no precision hint for `auto`, so the plugin picks its native one."""
+    """The CPU plugin's configuration: no precision hint for `auto` or `int8`, so the plugin picks its native one
+    (for int8, for the layers left in floating point)."""
     config = {"PERFORMANCE_HINT": "THROUGHPUT", "NUM_STREAMS": str(streams)}
-    if precision != "auto":
+    if precision not in ("auto", "int8"):
         config["INFERENCE_PRECISION_HINT"] = PRECISION_HINTS[precision]
     return config
 
@@ -102,6 +118,25 @@ def precision_used(compiled: ov.CompiledModel) -> str:
     return PRECISIONS_READ_BACK[hint.get_type_name()]
 
 
+def int8_layer_share(compiled: ov.CompiledModel) -> float:
+    """The share of the runtime model's convolutions and matrix multiplications that run in int8 (their runtime
+    precision is u8 or i8), as the CPU plugin compiled them."""
+    precisions = [op.get_rt_info()["runtimePrecision"].astype(str) for op in compiled.get_runtime_model().get_ops()
+                  if op.get_rt_info()["layerType"].astype(str) in WEIGHTED_LAYERS]
+    return sum(p in INT8_RUNTIME for p in precisions) / len(precisions) if precisions else 0.0
+
+
+def describe_precision(compiled: ov.CompiledModel, precision: str) -> tuple[str, dict[str, Any]]:
+    """(precision_used, what hardware_detail says of it). int8 only when at least MIN_INT8_LAYER_SHARE of the
+    weighted layers really run quantized; otherwise the floating-point precision the rest runs in."""
+    floating = precision_used(compiled)
+    if precision != "int8":
+        return floating, {}
+    share = int8_layer_share(compiled)
+    used = "int8" if share >= MIN_INT8_LAYER_SHARE else floating
+    return used, {"int8_layer_share": round(share, 3), "float_precision": floating}
+
+
 def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
     xml, meta, hit = ir_path(spec, report)
     report("building engine", 0.0)  # compiling for the CPU plugin
@@ -109,15 +144,16 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
     requests = int(compiled.get_property("OPTIMAL_NUMBER_OF_INFER_REQUESTS"))
     hardware, detail = cpu_hardware()
     detail["device"] = ov.Core().get_property("CPU", "FULL_DEVICE_NAME")
+    used, precision_detail = describe_precision(compiled, spec.precision)
     return PreparedEngine(
         runnable=OpenVinoRunner(compiled, requests, spec.batch_size),
         streams=int(compiled.get_property("NUM_STREAMS")),
-        precision_used=precision_used(compiled),
+        precision_used=used,
         cache_hit=hit,
         params_m=meta["params_m"],
         gflops=meta["gflops"],
         hardware=hardware,
-        hardware_detail=detail,
+        hardware_detail=detail | precision_detail,
         versions=versions("openvino", "torch", "timm", "numpy"),
         artifact_mb=size_mb(xml, xml.with_suffix(".bin")),
         details={
@@ -125,5 +161,5 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
             "threads": int(compiled.get_property("INFERENCE_NUM_THREADS")),
             "ir": str(xml),
             "convert_s": meta["convert_s"],
-        },
+        } | ({"quantization": meta["quantization"]} if meta.get("quantization") else {}),
     )

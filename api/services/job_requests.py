@@ -13,7 +13,7 @@ from shared.catalog.registry import closest, lookup
 from shared.db.tables import CatalogEntry, JobSpec, Worker
 from shared.jobs.queues import queue_for
 from shared.jobs.time_budget import check_time_budget
-from shared.jobs.vocabulary import DEFAULT_BATCH, default_engine, engines_of
+from shared.jobs.vocabulary import DEFAULT_BATCH, DEFAULT_CALIBRATION, check_precision, default_engine, engines_of
 from shared.settings import get_settings
 
 NAME = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?$")
@@ -65,12 +65,19 @@ def _settings(request: JobCreate) -> dict[str, Any]:
     if request.streams is not None and request.backend == "gpu":
         raise InvalidRequest("streams applies to cpu jobs only: a GPU engine runs one stream of whole batches; "
                              "leave streams out, or raise batch_size for more work in flight")
+    if (why := check_precision(engine, request.precision)) is not None:
+        raise InvalidRequest(f"{why}; ask one of those engines or another precision")
+    if request.calibration is not None and request.precision != "int8":
+        raise InvalidRequest(f"calibration applies to precision int8 only (this job asks {request.precision}); "
+                             "leave calibration out, or ask precision int8")
     if request.cuda_graphs and engine != "torch":
         raise InvalidRequest("cuda_graphs applies to the torch engine only (TensorRT manages its own launches); "
                              'use "backend": "gpu", "engine": "torch"')
     # Every job field the request carries, by name; model, tag and input size are resolved by the caller.
     asked = request.model_dump(include=set(JobSpec.model_fields) - {"model", "input_size"})
-    return asked | {"engine": engine, "batch_size": request.batch_size or DEFAULT_BATCH[request.backend]}
+    calibration = (request.calibration or DEFAULT_CALIBRATION) if request.precision == "int8" else None
+    return asked | {"engine": engine, "batch_size": request.batch_size or DEFAULT_BATCH[request.backend],
+                    "calibration": calibration}
 
 
 def parse_model_name(name: str) -> tuple[str, str | None]:

@@ -13,8 +13,9 @@ from shared.jobs.lifecycle import submit_jobs
 
 
 def create_suite(session: Session, body: SuiteCreate) -> SuitePublic:
-    """Queue every seed model with the seed's settings for the backend (streams: the worker's physical cores)."""
-    settings = SEED_SETTINGS[body.backend]
+    """Queue every seed model with the seed's settings for the backend (streams: the worker's physical cores), in the
+    precision asked (the seed's `auto` unless told)."""
+    settings = SEED_SETTINGS[body.backend] | {"precision": body.precision}
     requests = [JobCreate(model=model, backend=body.backend, duration_s=body.duration_s, repeats=body.repeats,
                           worker=body.worker, hardware=body.hardware, **settings) for model in SEED_MODELS]
     # All resolved before any is queued, and queued in one transaction: a bad entry queues nothing.

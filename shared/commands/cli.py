@@ -1,6 +1,6 @@
 """The `speedboard` command: queue the seed study and follow it, talking to a running API over HTTP.
 
-    speedboard suite seed --backend cpu [--sweep] [--wait] [--worker NAME | --hardware LABEL] [--url URL]
+    speedboard suite seed --backend cpu [--precision int8] [--sweep] [--wait] [--worker NAME | --hardware LABEL] [--url URL]
     speedboard suite status SUITE_ID [--wait] [--url URL]
     speedboard sweep MODEL [MODEL ...] --backend cpu [--batch-sizes 1,8,32] [--streams 1,2] [--wait]
     speedboard recommend --max-latency-ms 10 [--percentile 99] [--min-top1 80] [--backend cpu] [--hardware LABEL]
@@ -21,7 +21,7 @@ from urllib.parse import quote, urlencode
 
 from shared import SpeedboardError
 from shared.catalog.seed import SEED_MODELS, SEED_SWEEP_BATCH_SIZES
-from shared.jobs.vocabulary import BACKENDS, DEFAULT_DURATION_S, DEFAULT_REPEATS, RAN_PRECISIONS, RANGES
+from shared.jobs.vocabulary import BACKENDS, DEFAULT_DURATION_S, DEFAULT_REPEATS, PRECISIONS, RAN_PRECISIONS, RANGES
 
 DEFAULT_URL = os.environ.get("SPEEDBOARD_URL", "http://127.0.0.1:8000")
 
@@ -131,6 +131,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     suite = suites.add_subparsers(dest="action", required=True)
     seed = suite.add_parser("seed", parents=[anywhere], help="queue the seed study: every seed model with the seed's settings")
     seed.add_argument("--backend", choices=BACKENDS, required=True)
+    seed.add_argument("--precision", choices=PRECISIONS, help="auto (default: the seed's own), or e.g. int8 for the seed "
+                      "study quantized (calibrated on random inputs: accuracy unverified)")
     seed.add_argument("--sweep", action="store_true", help="sweep the seed models at batch "
                       f"{', '.join(map(str, SEED_SWEEP_BATCH_SIZES))} with the default streams (1, half and all of the "
                       "worker's cores), for the budget panel and `speedboard recommend`")
@@ -145,7 +147,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     sweep.add_argument("--batch-sizes", type=_axis, help="e.g. 1,8,32 (default: 1,2,4,8,16,32 on cpu; 1,8,32,64,128,256 on gpu)")
     sweep.add_argument("--streams", type=_axis, help="cpu only, e.g. 1,2 (default: 1, half and all of the worker's cores)")
     sweep.add_argument("--engine", help="default: the backend's own (openvino on cpu, tensorrt on gpu)")
-    sweep.add_argument("--precision", help="auto (default), fp32, fp16 or bf16")
+    sweep.add_argument("--precision", choices=PRECISIONS, help="auto (default), fp32, fp16, bf16 or int8")
     _measuring(sweep, str(DEFAULT_REPEATS["sweep"]))
     _placement(sweep)
     budget = commands.add_parser("recommend", parents=[anywhere], help="the best measured model within a budget")
@@ -175,6 +177,8 @@ def queue(base: str, args: argparse.Namespace) -> int:
         body |= {"name": "seed", "models": list(SEED_MODELS), "batch_sizes": list(SEED_SWEEP_BATCH_SIZES)}
     else:
         body |= {"name": "seed"}
+    if args.command != "sweep" and args.precision is not None:
+        body["precision"] = args.precision
     created = call(f"{base}/{kind}s", "POST", body)
     if kind == "sweep":
         streams = ", ".join(str(n) for n in created["streams"] if n) or "1"
@@ -185,7 +189,8 @@ def queue(base: str, args: argparse.Namespace) -> int:
             streams = f" × {point['streams']} streams" if point["streams"] else ""
             print(f"  skipped {point['model']} batch {point['batch_size']}{streams}: {point['reason']}")
     else:
-        print(f"queued {created['total']} seed models on {args.backend} as suite {created['id']}")
+        precision = f" in {args.precision}" if args.precision else ""
+        print(f"queued {created['total']} seed models on {args.backend}{precision} as suite {created['id']}")
     print(f"progress: {base}/{kind}s/{created['id']}   chart: {base}{created['chart_url']}")
     return report(base, follow(base, created["id"], 5.0, kind)) if args.wait else 0
 

@@ -62,6 +62,7 @@ class JobSpec(SQLModel):
     base_model: str | None = None
     model_kwargs: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     cuda_graphs: bool = False  # engine torch: replay each batch as a CUDA graph
+    calibration: str | None = None  # precision int8: what activation ranges are calibrated on ("random"); else None
 
 
 class Job(JobSpec, table=True):
@@ -139,6 +140,7 @@ class ResultBase(SQLModel):
     precision_used: str
     input_size: int
     cuda_graphs: bool = False  # engine torch: each batch replayed as a CUDA graph
+    calibration: str | None = None  # precision int8: what activation ranges were calibrated on; accuracy unmeasured if random
     params_m: float
     gflops: float  # per image
     achieved_gflops: float | None = None  # gflops × throughput

@@ -157,9 +157,13 @@ CONFIG_COLUMNS = ("model", "pretrained_tag", "backend", "engine", "hardware", "p
 
 
 def config_key(result: dict[str, Any]) -> str:
-    """Results with the same key are runs of one configuration: one point on a chart.
+    """Results with the same key are runs of one configuration: one point on a chart. An int8 result's calibration
+    is part of it (random and real calibrations time alike, but only one has a measured accuracy); it is appended
+    only when set, so every float result keeps the key it was stored under.
     (Migrations that rekey stored results carry their own frozen copy of this recipe.)"""
     text = "|".join(str(result[column]) for column in CONFIG_COLUMNS)
+    if result.get("calibration"):
+        text += f"|calibration={result['calibration']}"
     return hashlib.sha1(text.encode()).hexdigest()[:20]
 
 

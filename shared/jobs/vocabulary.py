@@ -12,8 +12,9 @@ from typing import Literal, get_args
 
 BackendName = Literal["cpu", "gpu"]
 EngineName = Literal["openvino", "tensorrt", "torch"]
-PrecisionName = Literal["auto", "fp32", "fp16", "bf16"]  # asked; auto is the engine's own choice
-RanPrecision = Literal["fp32", "fp16", "bf16"]  # what an engine computed in: a result's precision_used
+PrecisionName = Literal["auto", "fp32", "fp16", "bf16", "int8"]  # asked; auto is the engine's own choice
+RanPrecision = Literal["fp32", "fp16", "bf16", "int8"]  # what an engine computed in: a result's precision_used
+CalibrationName = Literal["random"]  # what an int8 engine's activation ranges were calibrated on
 JobStatus = Literal["queued", "running", "cancelling", "succeeded", "failed", "cancelled"]
 FamilyName = Literal["CNN", "transformer", "mobile", "MLP", "hybrid"]
 
@@ -23,6 +24,7 @@ RAN_PRECISIONS: tuple[str, ...] = get_args(RanPrecision)
 STATUSES: tuple[str, ...] = get_args(JobStatus)
 TERMINAL: frozenset[str] = frozenset({"succeeded", "failed", "cancelled"})
 FAMILIES: tuple[str, ...] = get_args(FamilyName)
+CALIBRATIONS: tuple[str, ...] = get_args(CalibrationName)
 
 
 @dataclass(frozen=True)
@@ -31,15 +33,27 @@ class Engine:
     backend: str
     module: str  # imported by name in the benchmark process, so no wing of shared imports a worker package
     description: str
+    precisions: tuple[str, ...] = PRECISIONS  # the precisions it builds (asked: auto, fp32, ...)
 
 
 # The first engine of a backend is its default.
 ENGINES: dict[str, Engine] = {engine.name: engine for engine in (
     Engine("openvino", "cpu", "worker_cpu.openvino_engine", "OpenVINO on the CPU (default for cpu)"),
     Engine("tensorrt", "gpu", "worker_gpu.tensorrt_engine", "TensorRT (default for gpu)"),
-    Engine("torch", "gpu", "worker_gpu.torch_engine", "PyTorch on CUDA, optionally replayed as CUDA graphs"),
+    Engine("torch", "gpu", "worker_gpu.torch_engine", "PyTorch on CUDA, optionally replayed as CUDA graphs",
+           precisions=("auto", "fp32", "fp16", "bf16")),  # int8 needs a quantizer and kernels: OpenVINO's and TensorRT's
 )}
 AUTO_PRECISION_ON_GPU = "fp16"  # the seed's setting; TensorRT 11 is strongly typed, so `auto` must name one there
+
+
+# INT8: the engine quantizes the converted model (OpenVINO: NNCF post-training quantization of the IR; TensorRT: ModelOpt's
+# explicit Q/DQ nodes in the ONNX), calibrating activation ranges on CALIBRATION_IMAGES inputs. "random": normal noise,
+# which times the same as real images but says nothing of accuracy (a result records its calibration).
+DEFAULT_CALIBRATION = "random"
+CALIBRATION_IMAGES = 300
+# A result's precision_used is int8 only when at least this share of its convolutions and matrix multiplications
+# run quantized (read back from the engine); the share itself is in hardware_detail["int8_layer_share"].
+MIN_INT8_LAYER_SHARE = 0.5
 
 
 def engines_of(backend: str) -> tuple[str, ...]:
@@ -48,6 +62,15 @@ def engines_of(backend: str) -> tuple[str, ...]:
 
 def default_engine(backend: str) -> str:
     return engines_of(backend)[0]
+
+
+def check_precision(engine: str, precision: str) -> str | None:
+    """Why `engine` cannot build `precision` (a sentence that says which engines can), or None when it can."""
+    if precision in ENGINES[engine].precisions:
+        return None
+    able = [name for name, e in ENGINES.items() if precision in e.precisions]
+    return (f"precision {precision} is built by the {' and '.join(able)} engine{'s' if len(able) > 1 else ''}, not by "
+            f"{engine} (which has {', '.join(ENGINES[engine].precisions)})")
 
 
 # The numeric ranges a job's settings must fall in (inclusive).
@@ -78,8 +101,11 @@ def vocabulary() -> dict[str, object]:
     return {
         "backends": list(BACKENDS),
         "engines": [{"name": e.name, "backend": e.backend, "default": default_engine(e.backend) == e.name,
-                     "description": e.description} for e in ENGINES.values()],
+                     "description": e.description, "precisions": list(e.precisions)} for e in ENGINES.values()],
         "precisions": list(PRECISIONS), "ran_precisions": list(RAN_PRECISIONS), "auto_precision_on_gpu": AUTO_PRECISION_ON_GPU,
+        "calibrations": list(CALIBRATIONS),
+        "quantization": {"calibration": DEFAULT_CALIBRATION, "calibration_images": CALIBRATION_IMAGES,
+                         "min_int8_layer_share": MIN_INT8_LAYER_SHARE},
         "statuses": list(STATUSES), "terminal": sorted(TERMINAL), "families": list(FAMILIES),
         "ranges": {name: {"min": low, "max": high} for name, (low, high) in RANGES.items()},
         "defaults": {"batch_size": DEFAULT_BATCH, "duration_s": DEFAULT_DURATION_S, "precision": DEFAULT_PRECISION,

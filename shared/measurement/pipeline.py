@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shared import SpeedboardError
-from shared.jobs.vocabulary import AUTO_PRECISION_ON_GPU, DEFAULT_DURATION_S, DEFAULT_PRECISION, ENGINES
+from shared.jobs.vocabulary import (
+    AUTO_PRECISION_ON_GPU,
+    CALIBRATIONS,
+    DEFAULT_DURATION_S,
+    DEFAULT_PRECISION,
+    ENGINES,
+    check_precision,
+)
 from shared.measurement.hardware import host
 from shared.measurement.memory import peak_rss_mb, reset_peak_rss
 from shared.measurement.timing import Runnable, measure
@@ -28,7 +35,7 @@ METHOD_VERSION = 2
 
 
 def gpu_precision(precision: str) -> str:
-    """The precision a GPU engine builds for: `auto` means fp16; fp32, fp16 and bf16 mean themselves."""
+    """The precision a GPU engine builds for: `auto` means fp16; fp32, fp16, bf16 and int8 mean themselves."""
     return AUTO_PRECISION_ON_GPU if precision == "auto" else precision
 
 
@@ -58,6 +65,7 @@ class BenchSpec:
     base_model: str | None = None  # a custom variant: timm builds base_model with model_kwargs
     model_kwargs: dict[str, Any] | None = None
     cuda_graphs: bool = False
+    calibration: str | None = None  # int8: what activation ranges are calibrated on ("random"); None otherwise
     # Decided by the worker, not the job:
     cache_dir: Path = Path("data/cache")
     device: str = ""  # GPU engines: the torch device ("cuda", or "cpu" to run their code path without a GPU)
@@ -104,12 +112,24 @@ def load_engine(name: str) -> EngineModule:
     return module
 
 
+def check_spec(spec: BenchSpec) -> None:
+    """What the API checked, checked again where it runs: a job queued by hand or by an older API must not build
+    a precision its engine has not (an int8 torch job would otherwise time FP32 and call it int8)."""
+    if (why := check_precision(spec.engine, spec.precision)) is not None:
+        raise BenchmarkError(f"{why}; queue it again with one of those engines or another precision")
+    if spec.calibration not in (CALIBRATIONS if spec.precision == "int8" else (None,)):
+        raise BenchmarkError(f"calibration {spec.calibration!r} does not fit precision {spec.precision}: int8 jobs name "
+                             f"theirs ({', '.join(CALIBRATIONS)}), other precisions none; queue the job again through the API")
+
+
 def run_benchmark(spec: BenchSpec, report: Report, should_stop: Callable[[], bool]) -> dict[str, Any]:
     """Prepare the engine, measure it once, and return one run's figures and what it ran on (shared.db.tables.RunBase
     and ResultBase's descriptive fields, by name; the worker combines its repeats into the result)."""
     started = time.perf_counter()
     report("preparing", 0.0)
-    prepared = load_engine(spec.engine).prepare(spec, report)
+    engine = load_engine(spec.engine)
+    check_spec(spec)
+    prepared = engine.prepare(spec, report)
     prepare_s = time.perf_counter() - started
     # Memory while measuring, not while converting: the high-water mark starts again from here.
     rss_reset = reset_peak_rss()
@@ -128,4 +148,5 @@ def run_benchmark(spec: BenchSpec, report: Report, should_stop: Callable[[], boo
 
 
 # What a result repeats from the job's spec as asked; the rest is measured or described by the engine.
-RESULT_FROM_SPEC = ("model", "pretrained_tag", "backend", "engine", "precision", "batch_size", "input_size", "cuda_graphs")
+RESULT_FROM_SPEC = ("model", "pretrained_tag", "backend", "engine", "precision", "batch_size", "input_size", "cuda_graphs",
+                    "calibration")

@@ -29,6 +29,13 @@ def test_gpu_defaults_and_waiting_detail(client: TestClient) -> None:
     assert "waiting for a gpu worker (none connected" in client.get(f"/jobs/{job['id']}").json()["detail"]
 
 
+def test_int8_jobs_are_calibrated_on_random_inputs_unless_told(client: TestClient) -> None:
+    for backend in ("cpu", "gpu"):
+        job = post(client, model="resnet50", backend=backend, precision="int8").json()
+        assert (job["precision"], job["calibration"]) == ("int8", "random")
+    assert post(client, model="resnet50", backend="cpu").json()["calibration"] is None  # float jobs name none
+
+
 def test_tag_selects_accuracy_and_input_size_follows_the_model(client: TestClient) -> None:
     job = post(client, model="resnet50.tv_in1k", backend="cpu").json()
     assert (job["model"], job["pretrained_tag"]) == ("resnet50", "tv_in1k")
@@ -56,7 +63,12 @@ def test_tag_selects_accuracy_and_input_size_follows_the_model(client: TestClien
         ({"model": "resnet50", "backend": "cpu", "colour": "red"}, "accepted: model, backend, engine, precision"),
         ({"model": "resnet50", "backend": "cpu", "input_size": 16}, "input_size must be a number from 32 to 1024"),
         ({"model": "resnet50", "backend": "cpu", "duration_s": 601}, "duration_s must be a number from 1 to 600"),
-        ({"model": "resnet50", "backend": "cpu", "precision": "int8"}, "precision"),
+        ({"model": "resnet50", "backend": "cpu", "precision": "int4"}, "precision"),
+        ({"model": "resnet50", "backend": "gpu", "engine": "torch", "precision": "int8"},
+         "int8 is built by the openvino and tensorrt engines, not by torch"),
+        ({"model": "resnet50", "backend": "cpu", "precision": "fp16", "calibration": "random"},
+         "calibration applies to precision int8 only"),
+        ({"model": "resnet50", "backend": "cpu", "precision": "int8", "calibration": "imagenet"}, "calibration"),
         ({"model": "resnet50", "backend": "cpu", "colour": "red"}, "unknown field 'colour'"),
         ({"backend": "cpu"}, "model is required"),
     ],

@@ -32,6 +32,14 @@ def test_the_gpu_seed_suite_is_tensorrt_auto_batch_256(client: TestClient) -> No
     assert listed["total"] == 1 and listed["items"][0]["id"] == suite["id"]
 
 
+def test_the_seed_suite_in_int8_keeps_the_seed_settings_and_calibrates_on_random_inputs(client: TestClient) -> None:
+    assert client.post("/suites", json={"backend": "cpu", "precision": "int8"}).status_code == 202
+    jobs = client.get("/jobs", params={"limit": 100}).json()["items"]
+    assert {(j["engine"], j["precision"], j["calibration"], j["batch_size"]) for j in jobs} == \
+        {("openvino", "int8", "random", 1)}
+    assert len(jobs) == len(SEED_MODELS)
+
+
 def test_progress_counts_every_ended_job(client: TestClient) -> None:
     suite = client.post("/suites", json={"backend": "cpu"}).json()
     with session_scope() as session:

@@ -28,17 +28,17 @@ def speedboard(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(SPEEDBOARD), *args], cwd=REPO, capture_output=True, text=True, timeout=60, check=False)
 
 
-def test_suite_seed_queues_the_study_and_status_reports_it(live_api: ApiProcess) -> None:
-    queued = speedboard("--url", live_api.url, "suite", "seed", "--backend", "cpu", "--duration", "2",
+def test_suite_seed_queues_the_study_in_int8_and_status_reports_it(live_api: ApiProcess) -> None:
+    queued = speedboard("--url", live_api.url, "suite", "seed", "--backend", "cpu", "--precision", "int8", "--duration", "2",
                         "--hardware", "Bench CPU, 16 cores")
     assert queued.returncode == 0, queued.stderr
-    assert f"queued {len(SEED_MODELS)} seed models on cpu as suite" in queued.stdout
+    assert f"queued {len(SEED_MODELS)} seed models on cpu in int8 as suite" in queued.stdout
     suite_id = queued.stdout.split("as suite ", 1)[1].split()[0]
     assert f"chart: {live_api.url}/charts?suite={suite_id}" in queued.stdout
     with urllib.request.urlopen(f"{live_api.url}/jobs?limit=100") as response:
         jobs = json.load(response)["items"]
-    assert {(j["model"], j["duration_s"], j["suite_id"], j["target_hardware"]) for j in jobs} == \
-        {(m, 2.0, suite_id, "Bench CPU, 16 cores") for m in SEED_MODELS}
+    assert {(j["model"], j["duration_s"], j["suite_id"], j["target_hardware"], j["precision"], j["calibration"])
+            for j in jobs} == {(m, 2.0, suite_id, "Bench CPU, 16 cores", "int8", "random") for m in SEED_MODELS}
 
     status = speedboard("suite", "status", suite_id, "--url", live_api.url)  # --url also after the command
     assert status.returncode == 0 and f"0/{len(SEED_MODELS)} finished" in status.stdout and "queued" in status.stdout
