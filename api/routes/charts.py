@@ -6,7 +6,7 @@ import importlib.util
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 from fastapi.responses import FileResponse, RedirectResponse, Response
@@ -44,15 +44,19 @@ def read_chart_data(session: SessionDep, backend: BackendName | None = None, har
                     precision: RanPrecision | None = None, suite: str | None = None,
                     max_memory_mb: Annotated[float | None, Query(ge=0, description="only points that used at most this "
                                                                  "much memory (device memory on a GPU, peak resident set "
-                                                                 "on a CPU)")] = None) -> Response:
+                                                                 "on a CPU)")] = None,
+                    overlay: Annotated[Literal["precision"] | None, Query(
+                        description="precision: one chart per backend, hardware and engine with every precision that "
+                        "ran, each model's precisions joined by a line and what each buys over the default")] = None,
+                    ) -> Response:
     """One chart per backend, hardware, engine and precision that ran (`precision` selects it): points, Pareto
-    frontier and insights."""
+    frontier and insights; with overlay=precision, the precisions of one engine on one chart."""
     # Serialized once here rather than validated again against response_model: the page reads thousands of points.
     def compute() -> bytes:
-        return json.dumps(chart_data(session, backend, hardware, precision, suite, max_memory_mb),
+        return json.dumps(chart_data(session, backend, hardware, precision, suite, max_memory_mb, overlay == "precision"),
                           separators=(",", ":")).encode()
 
-    key = (backend, hardware, precision, suite, max_memory_mb)
+    key = (backend, hardware, precision, suite, max_memory_mb, overlay)
     return Response(cached(session, key, compute), media_type="application/json")
 
 

@@ -35,19 +35,24 @@ def read_recommendation(
     limit: Annotated[int, Query(ge=1, le=10000,
                                 description="items (and unranked) listed at most; `total` counts every item")] = 1000,
     misses: Annotated[int, Query(ge=0, le=100, description="nearest misses listed when nothing qualifies")] = 10,
+    include_unverified: Annotated[bool, Query(description="rank int8 results calibrated on random inputs at their "
+                                              "model's published (float) top-1, each flagged accuracy_unverified; "
+                                              "by default they are unranked")] = False,
 ) -> Response:
     """Every measured configuration's latest run judged against the budget: `items` meet it (`meets`) or may
     (`may_meet`: a 95 % interval straddles a limit), ordered by verdict, top-1, then throughput; `unranked` qualify
-    but have no known top-1; `misses`, when nothing qualifies, are the nearest, with what they miss by."""
+    but have no known top-1 (or one unmeasured on their engine: int8 with random calibration, unless
+    include_unverified); `misses`, when nothing qualifies, are the nearest, with what they miss by."""
     try:
         budget = Budget(max_latency_ms=max_latency_ms, percentile=percentile, min_throughput=min_throughput,
                         min_top1=min_top1, max_memory_mb=max_memory_mb)
     except ValueError as error:
         raise InvalidRequest(str(error)) from None
     def compute() -> bytes:
-        found = recommendation(session, budget, backend, hardware, engine, precision, misses, suite, limit)
+        found = recommendation(session, budget, backend, hardware, engine, precision, misses, suite, limit,
+                               include_unverified)
         return json.dumps(found, separators=(",", ":")).encode()
 
     # Computed once per state of the data, as chart data is: the budget panel asks again at every redraw.
-    key = ("recommend", backend, hardware, engine, precision, suite, limit, misses, budget)
+    key = ("recommend", backend, hardware, engine, precision, suite, limit, misses, budget, include_unverified)
     return Response(cached(session, key, compute), media_type="application/json")

@@ -1,4 +1,5 @@
-"""What the chart page draws: one chart per backend, hardware, engine and precision that ran, with frontier and insights.
+"""What the chart page draws: one chart per backend, hardware, engine and precision that ran, with frontier and insights;
+or, overlaid, one chart per backend, hardware and engine with each model's precisions joined by a line.
 
 Reads the latest run of each configuration (an indexed flag), so it stays fast with many results; for one
 suite, the newest of the suite's own runs of each configuration.
@@ -20,7 +21,8 @@ from api.services.results import MEMORY_MB, newest_per_config, runs_of
 from shared.analysis.curves import Config, curve, curve_insight
 from shared.analysis.frontier import Point, frontier_certainty, pareto_frontier
 from shared.analysis.insights import write_insights
-from shared.catalog.accuracy import AccuracyBook
+from shared.analysis.precisions import Ran, default_precision, gains_insights, lines
+from shared.catalog.accuracy import AccuracyBook, unverified_because
 from shared.catalog.registry import lookup
 from shared.db.tables import Result, Suite
 
@@ -31,7 +33,8 @@ COLUMNS = (Result.id, Result.job_id, Result.model, Result.pretrained_tag, Result
            Result.streams, Result.input_size, Result.params_m, Result.gflops, Result.created_at, Result.runs,
            Result.stable, Result.config_key, Result.cuda_graphs, Result.method_version, Result.throughput_ci95,
            Result.throughput_cv, Result.latency_ci95, Result.repeats, Result.stable_after_s, Result.peak_rss_mb,
-           Result.device_memory_mb, Result.artifact_mb, Result.achieved_gflops, Result.peak_share)
+           Result.device_memory_mb, Result.artifact_mb, Result.achieved_gflops, Result.peak_share, Result.calibration)
+OVERLAID = "all"  # an overlaid chart's precision: every precision that ran
 
 
 class ChartPoint(BaseModel):
@@ -63,8 +66,12 @@ class ChartPoint(BaseModel):
     batch_size: int
     streams: int
     input_size: int
-    precision: str  # as asked (auto, fp32, fp16, bf16); the chart is that of precision_used
+    precision: str  # as asked (auto, fp32, fp16, bf16, int8); the chart is that of precision_used
     precision_used: str
+    calibration: str | None  # int8: what activation ranges were calibrated on
+    # Why top1 (the model's published figure, drawn as its accuracy) is not this engine's own, e.g. "random
+    # calibration" for int8 calibrated on random inputs; None when the published figure applies.
+    accuracy_unverified: str | None
     cuda_graphs: bool
     method_version: int
     params_m: float
@@ -100,12 +107,24 @@ class ModelCurve(BaseModel):
     insight: str
 
 
+class PrecisionLine(BaseModel):
+    """One model's points at different precisions (each its fastest configuration there), joined on an overlaid chart."""
+
+    label: str  # the model as the chart names it, without the precision
+    points: list[int]  # result ids, fp32, bf16, fp16, int8 in that order
+    precisions: list[str]
+    speedups: dict[str, float]  # precision -> throughput over the default precision's (auto's); empty without one
+
+
 class Chart(BaseModel):
     key: str
     backend: str
     hardware: str
     engine: str
-    precision: str  # the precision that ran
+    precision: str  # the precision that ran; "all" on an overlaid chart
+    precisions: list[str]  # the precisions of its points
+    default_precision: str | None  # what `auto` ran as here, when an auto job was measured
+    lines: list[PrecisionLine]  # overlaid charts only
     points: list[ChartPoint]
     frontier: list[int]  # result ids, by increasing throughput
     insights: list[str]  # about the speed-accuracy chart, then one per model with a curve
@@ -126,8 +145,9 @@ class ChartsPublic(BaseModel):
 
 
 def chart_data(session: Session, backend: str | None, hardware: str | None, precision: str | None,
-               suite: str | None, max_memory_mb: float | None = None) -> dict[str, Any]:
-    """The body of GET /charts/data, shaped as `ChartsPublic`; `precision` selects the precision that ran."""
+               suite: str | None, max_memory_mb: float | None = None, overlay: bool = False) -> dict[str, Any]:
+    """The body of GET /charts/data, shaped as `ChartsPublic`; `precision` selects the precision that ran; `overlay`
+    draws every precision of a backend, hardware and engine on one chart."""
     query = select(*COLUMNS)
     query = query.where(col(Result.suite_id) == suite) if suite else query.where(col(Result.latest))
     for column, value in ((Result.backend, backend), (Result.hardware, hardware), (Result.precision_used, precision)):
@@ -140,7 +160,8 @@ def chart_data(session: Session, backend: str | None, hardware: str | None, prec
     runs = runs_of(session, [row.id for row in rows])
     groups: dict[tuple[str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
-        groups[(row.backend, row.hardware, row.engine, row.precision_used)].append(_point(row, book, runs.get(row.id, [])))
+        key = (row.backend, row.hardware, row.engine, OVERLAID if overlay else row.precision_used)
+        groups[key].append(_point(row, book, runs.get(row.id, [])))
     charts = [_chart(key, points, runs) for key, points in sorted(groups.items())]
     return {"plotted": PLOTTED + (" within the suite" if suite else ""), "charts": charts,
             "options": _options(session).model_dump()}
@@ -166,6 +187,8 @@ def _point(row: Any, book: AccuracyBook, runs: list[tuple[int, float]]) -> dict[
         artifact_mb=row.artifact_mb, achieved_gflops=row.achieved_gflops, peak_share=row.peak_share,
         batch_size=row.batch_size, streams=row.streams, input_size=row.input_size,
         precision=row.precision, precision_used=row.precision_used, cuda_graphs=row.cuda_graphs,
+        calibration=row.calibration,
+        accuracy_unverified=unverified_because(row.calibration) if accuracy.top1 is not None else None,
         method_version=row.method_version, params_m=row.params_m, gflops=row.gflops,
         hardware=row.hardware, created_at=row.created_at.isoformat(), runs=row.runs, stable=row.stable, frontier=False,
         frontier_certainty=None, runs_url=f"/results?config={row.config_key}&limit=1000",  # the key is hex: nothing to escape
@@ -175,6 +198,12 @@ def _point(row: Any, book: AccuracyBook, runs: list[tuple[int, float]]) -> dict[
 def _chart(key: tuple[str, str, str, str], points: list[dict[str, Any]],
            runs: dict[int, list[tuple[int, float]]]) -> dict[str, Any]:
     backend, hardware, engine, precision = key
+    precisions = sorted({p["precision_used"] for p in points})
+    default = default_precision(_ran(points))
+    joined = lines(_ran(points)) if precision == OVERLAID else []
+    if precision == OVERLAID:  # one model's precisions are different points: say which is which
+        for point in points:
+            point["label"] += f" {point['precision_used'].upper()}"
     curves = _curves(points, gpu=backend == "gpu")
     _disambiguate(points)
     known = [Point(str(p["result_id"]), p["label"], p["family"], p["throughput"], p["top1"],
@@ -187,10 +216,30 @@ def _chart(key: tuple[str, str, str, str], points: list[dict[str, Any]],
     for point in points:
         point["frontier"] = str(point["result_id"]) in on_frontier
         point["frontier_certainty"] = certainty.get(str(point["result_id"])) if point["frontier"] else None
+    insights = [*gains_insights(joined, default), *_unverified_insight(points),
+                *write_insights(_fastest_configuration(known, points)), *(c["insight"] for c in curves)]
     return {"key": "|".join(key), "backend": backend, "hardware": hardware, "engine": engine, "precision": precision,
-            "points": points, "frontier": [int(p.key) for p in frontier],
-            "insights": write_insights(_fastest_configuration(known, points)) + [c["insight"] for c in curves],
-            "curves": curves}
+            "precisions": precisions, "default_precision": default,
+            "lines": [{"label": line.model, "points": line.points, "precisions": line.precisions, "speedups":
+                       {p: round(r, 3) for p, r in line.speedups.items()}} for line in joined],
+            "points": points, "frontier": [int(p.key) for p in frontier], "insights": insights, "curves": curves}
+
+
+def _ran(points: list[dict[str, Any]]) -> list[Ran]:
+    """The points as shared.analysis.precisions sees them: a model is its label (before any precision or
+    configuration is added to it), tag and input size."""
+    return [Ran(p["result_id"], p["label"], p["precision"], p["precision_used"], p["throughput"]) for p in points]
+
+
+def _unverified_insight(points: list[dict[str, Any]]) -> list[str]:
+    unverified = [p for p in points if p["accuracy_unverified"]]
+    if not unverified:
+        return []
+    reasons = sorted({p["accuracy_unverified"] for p in unverified})
+    count = len(unverified)
+    its = "its" if count == 1 else "their"
+    return [f"{count} point{'s' if count != 1 else ''} ran INT8 with {' or '.join(reasons)}: drawn at {its} model's "
+            "published top-1, which was measured on the float model, not on this engine (accuracy unverified)."]
 
 
 def _fastest_configuration(known: list[Point], points: list[dict[str, Any]]) -> list[Point]:

@@ -14,19 +14,23 @@ from api.errors import NotFound
 from api.services.accuracy import load_book
 from api.services.results import newest_per_config, runs_of
 from shared.analysis.budget import Budget, Candidate, Verdict, answer, recommend
+from shared.catalog.accuracy import unverified_because
 from shared.db.tables import Result, Suite
 
 COLUMNS = (Result.id, Result.model, Result.pretrained_tag, Result.backend, Result.engine, Result.hardware,
            Result.precision, Result.precision_used, Result.batch_size, Result.streams, Result.input_size,
            Result.cuda_graphs, Result.throughput, Result.throughput_ci95, Result.latency_ms, Result.latency_ci95,
-           Result.repeats, Result.config_key, Result.peak_rss_mb, Result.device_memory_mb, Result.created_at)
+           Result.repeats, Result.config_key, Result.peak_rss_mb, Result.device_memory_mb, Result.created_at,
+           Result.calibration)
 
 
 def recommendation(session: Session, budget: Budget, backend: str | None, hardware: str | None, engine: str | None,
                    precision: str | None, misses_limit: int, suite: str | None = None,
-                   limit: int | None = None) -> dict[str, Any]:
+                   limit: int | None = None, include_unverified: bool = False) -> dict[str, Any]:
     """`suite`: judge that suite's or sweep's own newest run of each configuration, as its chart draws them;
-    `limit`: list at most that many items and unranked (`total` still counts every item)."""
+    `limit`: list at most that many items and unranked (`total` still counts every item);
+    `include_unverified`: rank int8 results calibrated on random inputs at their model's published top-1 (each
+    flagged); otherwise they are unranked, their accuracy unmeasured."""
     if suite is not None and session.get(Suite, suite) is None:
         raise NotFound(f"no suite or sweep with id {suite}; list them with GET /suites and GET /sweeps")
     query = select(*COLUMNS)
@@ -37,7 +41,7 @@ def recommendation(session: Session, budget: Budget, backend: str | None, hardwa
             query = query.where(col(column) == value)
     rows = {row.id: row for row in newest_per_config(session.exec(query).all())}
     book = load_book(session)
-    candidates = [_candidate(row, book.lookup(row.model, row.pretrained_tag, row.input_size).top1)
+    candidates = [_candidate(row, book.lookup(row.model, row.pretrained_tag, row.input_size).top1, include_unverified)
                   for row in rows.values()]
     found = recommend(candidates, budget, misses_limit=misses_limit)
     items, unranked = found.items[:limit], found.unranked[:limit]
@@ -48,20 +52,29 @@ def recommendation(session: Session, budget: Budget, backend: str | None, hardwa
             "answer": answer(found, budget, _where(hardware, rows.values()))}
 
 
-def config_label(model: str, batch_size: int, streams: int, backend: str) -> str:
+def config_label(model: str, batch_size: int, streams: int, backend: str, precision_used: str = "") -> str:
+    """e.g. "resnet50 (batch 8 × 2 streams)"; an int8 configuration says so ("resnet50 (batch 1 × 2 streams, int8)"):
+    beside the float one it would otherwise read the same."""
+    quantized = ", int8" if precision_used == "int8" else ""
     if backend == "gpu":
-        return f"{model} (batch {batch_size})"
-    return f"{model} (batch {batch_size} × {streams} stream{'s' if streams != 1 else ''})"
+        return f"{model} (batch {batch_size}{quantized})"
+    return f"{model} (batch {batch_size} × {streams} stream{'s' if streams != 1 else ''}{quantized})"
 
 
-def _candidate(row: Any, top1: float | None) -> Candidate:
+def _candidate(row: Any, top1: float | None, include_unverified: bool) -> Candidate:
     name = f"{row.model}.{row.pretrained_tag}" if row.pretrained_tag else row.model
     memory = row.device_memory_mb if row.backend == "gpu" else row.peak_rss_mb
-    return Candidate(key=row.id, label=config_label(name, row.batch_size, row.streams, row.backend),
-                     throughput=row.throughput,
+    label = config_label(name, row.batch_size, row.streams, row.backend, row.precision_used)
+    why = unverified_because(row.calibration) if top1 is not None else None
+    withheld = None
+    if why and not include_unverified:
+        withheld = (f"{top1:g} % is the float model's published top-1, unmeasured on this {row.precision_used} engine "
+                    f"({why}); include_unverified=true ranks it at that figure")
+    return Candidate(key=row.id, label=label, throughput=row.throughput,
                      throughput_ci95=tuple(row.throughput_ci95) if row.throughput_ci95 else None,
-                     latency_ms=row.latency_ms or {}, latency_ci95=row.latency_ci95, top1=top1, memory_mb=memory,
-                     model=name)
+                     latency_ms=row.latency_ms or {}, latency_ci95=row.latency_ci95,
+                     top1=None if withheld else top1, memory_mb=memory, model=name, withheld=withheld,
+                     unverified=bool(why) and include_unverified)
 
 
 def _item(verdict: Verdict, row: Any, runs: list[tuple[int, float]]) -> dict[str, Any]:
@@ -74,6 +87,7 @@ def _item(verdict: Verdict, row: Any, runs: list[tuple[int, float]]) -> dict[str
         "memory_mb": verdict.candidate.memory_mb, "top1": verdict.candidate.top1, "repeats": row.repeats,
         "verdict": verdict.verdict, "straddles": verdict.straddles,
         "misses_by": {name: vars(miss) for name, miss in verdict.misses_by.items()},
+        "accuracy_unverified": unverified_because(row.calibration), "calibration": row.calibration,
         "reason": verdict.reason, "result_ids": [row.id], "run_ids": [run_id for run_id, _ in runs],
         "measured_at": row.created_at.isoformat(),
     }

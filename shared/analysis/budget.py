@@ -15,6 +15,7 @@ from functools import cached_property
 
 PERCENTILES = (50, 90, 95, 99)
 GIVE_TOP1 = "give it with PUT /models/{name}"  # how a user supplies a missing top-1 (the API's route), by model
+UNVERIFIED = " (published, unverified on this engine)"  # after a top-1 that is the float model's figure
 
 VERDICTS = ("meets", "may_meet")  # the verdicts that qualify, surest first
 
@@ -67,10 +68,18 @@ class Candidate:
     top1: float | None  # None: accuracy unknown
     memory_mb: float | None  # None: not measured
     model: str = "{name}"  # the model's catalog name (arch or arch.tag), for the PUT /models/... hint
+    # Why its top-1 is left unknown although a figure exists (an int8 engine calibrated on random inputs: the published
+    # figure is the float model's), and how to rank it anyway; None: unknown because none was given.
+    withheld: str | None = None
+    unverified: bool = False  # its top-1 is the published float figure, ranked on request: every sentence says so
 
     @property
     def give_top1(self) -> str:
-        return GIVE_TOP1.format(name=self.model)
+        return self.withheld or GIVE_TOP1.format(name=self.model)
+
+    @property
+    def rank_hint(self) -> str:
+        return self.withheld or f"give its top-1 with PUT /models/{self.model} to rank it"
 
 
 @dataclass(frozen=True)
@@ -255,16 +264,17 @@ def _top1(c: Candidate, budget: Budget) -> _Check:
     value, limit = c.top1, budget.min_top1
     if value is None:
         return _Check(TOP1, "free" if limit is None else "unknown", lambda: ("", "top-1 unknown"))
-    figure = lambda: f"top-1 {_top1_text(value)} %"  # noqa: E731
+    note = UNVERIFIED if c.unverified else ""
+    figure = lambda: f"top-1 {_top1_text(value)} %{note}"  # noqa: E731
     if limit is None:
         return _Check(TOP1, "free", lambda: (figure(), figure()))
     if value >= limit:
-        return _Check(TOP1, "meets", lambda: (figure(), f"top-1 {_top1_text(value, limit)} % ≥ {_limit(limit)} %"))
+        return _Check(TOP1, "meets", lambda: (figure(), f"top-1 {_top1_text(value, limit)} %{note} ≥ {_limit(limit)} %"))
     miss = _miss(value, limit, limit - value)
 
     def write() -> tuple[str, str]:
         points = "point" if _num(limit - value) == "1" else "points"
-        return figure(), (f"top-1 {_top1_text(value, limit)} % is {_num(limit - value)} {points} short of "
+        return figure(), (f"top-1 {_top1_text(value, limit)} %{note} is {_num(limit - value)} {points} short of "
                           f"{_limit(limit)} %")
     return _Check(TOP1, "misses", write, miss)
 
@@ -333,7 +343,7 @@ def _reason(checks: Sequence[_Check], verdict: str, unranked: bool, budget: Budg
 def _headline(c: Candidate, budget: Budget) -> str:
     """top-1, throughput and the budget's latency percentile, as an answer names them."""
     key = f"p{budget.percentile}"
-    parts = [f"top-1 {_top1_text(_known(c.top1))} %", f"{_num(c.throughput)} img/s"]
+    parts = [f"top-1 {_top1_text(_known(c.top1))} %{UNVERIFIED if c.unverified else ''}", f"{_num(c.throughput)} img/s"]
     if key in c.latency_ms:
         parts.append(f"{key} {_num(c.latency_ms[key])} ms")
     return ", ".join(parts)
@@ -369,8 +379,7 @@ def _unranked_answer(unranked: Sequence[Verdict], budget: Budget, where: str) ->
     else:
         aside = "" if budget.min_top1 is None else " (top-1 aside)"
         opening = f"No model of known accuracy meets {limits} on {where}, but {fit}{aside}"
-    return (f"{opening}; {which} is {first.candidate.label}: {', '.join(figures)} "
-            f"(give its top-1 with PUT /models/{first.candidate.model} to rank it).")
+    return f"{opening}; {which} is {first.candidate.label}: {', '.join(figures)} ({first.candidate.rank_hint})."
 
 
 def _nearness(v: Verdict) -> tuple[float, float, int]:

@@ -78,3 +78,10 @@ class AccuracyBook:
             return Accuracy(family=family)
         return Accuracy(top1=entry.top1, top5=entry.top5, top1_img_size=entry.img_size,  # None: its author did not say
                         top1_source=entry.source, family=family)
+
+
+def unverified_because(calibration: str | None) -> str | None:
+    """Why a result's top-1 (the published figure of the float model) is not its engine's own, or None when it is
+    as good as the catalog's: an int8 engine calibrated on random inputs computes something close to the model, but
+    how close on ImageNet nobody measured. (Engines calibrated and evaluated on real images come with their accuracy.)"""
+    return "random calibration" if calibration == "random" else None

@@ -4,6 +4,7 @@
     speedboard suite status SUITE_ID [--wait] [--url URL]
     speedboard sweep MODEL [MODEL ...] --backend cpu [--batch-sizes 1,8,32] [--streams 1,2] [--wait]
     speedboard recommend --max-latency-ms 10 [--percentile 99] [--min-top1 80] [--backend cpu] [--hardware LABEL]
+                         [--include-unverified]
 """
 
 from __future__ import annotations
@@ -159,6 +160,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     budget.add_argument("--backend", choices=BACKENDS)
     budget.add_argument("--hardware", help="exact hardware label, as GET /workers gives it")
     budget.add_argument("--precision", choices=RAN_PRECISIONS, help="only results computed in this precision")
+    budget.add_argument("--include-unverified", action="store_true", help="rank int8 results calibrated on random inputs "
+                        "at their model's published top-1 (flagged); by default they are listed apart")
     budget.add_argument("--top", type=_positive, default=5, help="how many to list (default 5)")
     return parser.parse_args(argv)
 
@@ -215,6 +218,8 @@ def status(base: str, group_id: str, wait: bool) -> int:
 def advise(base: str, args: argparse.Namespace) -> int:
     query = {key: value for key in ("max_latency_ms", "percentile", "min_throughput", "min_top1", "max_memory_mb",
                                     "backend", "hardware", "precision") if (value := getattr(args, key)) is not None}
+    if args.include_unverified:
+        query["include_unverified"] = "true"
     found = call(f"{base}/recommend?{urlencode(query)}")
     print(found["answer"])
     for kind in ("items", "unranked", "misses"):
@@ -222,6 +227,7 @@ def advise(base: str, args: argparse.Namespace) -> int:
             print({"items": "qualify:", "unranked": "qualify, top-1 unknown:", "misses": "nearest misses:"}[kind])
         for item in found[kind][:args.top]:
             top1 = f"{item['top1']:.1f} %" if item["top1"] is not None else "top-1 ?"
+            top1 += " (unverified)" if item["accuracy_unverified"] and item["top1"] is not None else ""
             print(f"  {item['verdict']:8s} {item['label']}: {top1}, {item['reason']}")
     return 0 if found["items"] or found["unranked"] else 1
 

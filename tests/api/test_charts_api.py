@@ -185,3 +185,49 @@ def test_a_model_at_several_configurations_gets_a_throughput_latency_curve(clien
     about_models = " ".join(chart["insights"][:-1])
     assert "bs 16" in about_models and "bs 8," not in about_models and "bs 1," not in about_models
     assert all(p["latency_ms"]["p99"] == p["latency_p99_ms"] for p in chart["points"])
+
+
+def seed_precisions() -> None:
+    """resnet50 and levit_256 at the default (auto: bf16 here), fp32 and int8 calibrated on random inputs; mobilenet at
+    auto only."""
+    seed(
+        make_result(1, precision="auto", precision_used="bf16", throughput=60.0),
+        make_result(2, precision="fp32", precision_used="fp32", throughput=30.0),
+        make_result(3, precision="int8", precision_used="int8", calibration="random", throughput=294.0),
+        make_result(4, model="levit_256", pretrained_tag="fb_dist_in1k", precision="auto", precision_used="bf16",
+                    throughput=100.0),
+        make_result(5, model="levit_256", pretrained_tag="fb_dist_in1k", precision="int8", precision_used="int8",
+                    calibration="random", throughput=210.0),
+        make_result(6, model="mobilenetv3_large_100", pretrained_tag="ra_in1k", precision="auto", precision_used="bf16",
+                    throughput=500.0),
+    )
+
+
+def test_int8_points_are_drawn_at_the_published_accuracy_marked_unverified(client: TestClient) -> None:
+    seed_precisions()
+    charts = {c["precision"]: c for c in client.get("/charts/data").json()["charts"]}
+    assert set(charts) == {"bf16", "fp32", "int8"} and charts["int8"]["lines"] == []  # one chart per precision by default
+    int8 = {p["label"]: p for p in charts["int8"]["points"]}
+    assert (int8["resnet50"]["top1"], int8["resnet50"]["accuracy_unverified"]) == (80.382, "random calibration")
+    assert int8["resnet50"]["calibration"] == "random"
+    assert "2 points ran INT8 with random calibration: drawn at their model's published top-1" in charts["int8"]["insights"][0]
+    assert all(p["accuracy_unverified"] is None for p in charts["bf16"]["points"])
+    assert not any("unverified" in sentence for sentence in charts["bf16"]["insights"])
+
+
+def test_overlay_puts_a_models_precisions_on_one_chart_joined_with_what_each_buys(client: TestClient) -> None:
+    seed_precisions()
+    (chart,) = client.get("/charts/data", params={"overlay": "precision"}).json()["charts"]
+    assert (chart["key"], chart["precision"], chart["precisions"]) == (f"cpu|{CPU}|openvino|all", "all",
+                                                                      ["bf16", "fp32", "int8"])
+    assert chart["default_precision"] == "bf16"
+    ids = {p["result_id"]: p["label"] for p in chart["points"]}
+    assert sorted(ids.values()) == ["levit_256 BF16", "levit_256 INT8", "mobilenetv3_large_100 BF16", "resnet50 BF16",
+                                    "resnet50 FP32", "resnet50 INT8"]
+    lines = {line["label"]: line for line in chart["lines"]}
+    assert set(lines) == {"resnet50", "levit_256"}  # mobilenet ran at one precision: no line
+    assert [ids[i] for i in lines["resnet50"]["points"]] == ["resnet50 FP32", "resnet50 BF16", "resnet50 INT8"]
+    assert lines["resnet50"]["speedups"] == {"fp32": 0.5, "int8": 4.9} and lines["levit_256"]["speedups"] == {"int8": 2.1}
+    assert chart["insights"][:2] == ["INT8: 4.9× resnet50, 2.1× levit_256 over the default (bf16).",
+                                     "FP32: 0.50× resnet50 over the default (bf16)."]
+    assert client.get("/charts/data", params={"overlay": "batch"}).status_code == 422

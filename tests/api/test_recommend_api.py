@@ -101,6 +101,25 @@ def test_results_without_accuracy_are_listed_as_unranked_not_dropped(client: Tes
     assert [m["model"] for m in found["misses"]] == ["resnet18"]
 
 
+def test_int8_with_random_calibration_is_unranked_unless_included_and_then_flagged(client: TestClient) -> None:
+    seed(make_result(1, model="resnet50", pretrained_tag="a1_in1k", precision="auto", precision_used="bf16",
+                     throughput=50.0, latency_ms=latency(40.0)),
+         make_result(2, model="resnet50", pretrained_tag="a1_in1k", precision="int8", precision_used="int8",
+                     calibration="random", throughput=100.0, latency_ms=latency(20.0)))
+    found = recommend(client, max_latency_ms=30)
+    assert found["items"] == [] and [u["precision_used"] for u in found["unranked"]] == ["int8"]
+    withheld = found["unranked"][0]
+    assert withheld["top1"] is None and withheld["accuracy_unverified"] == "random calibration"
+    assert "float model's published top-1, unmeasured on this int8 engine (random calibration)" in withheld["reason"]
+    assert "include_unverified=true" in found["answer"] and "(batch 1 × 2 streams, int8)" in found["answer"]
+    included = recommend(client, max_latency_ms=30, include_unverified="true")
+    assert [(i["precision_used"], i["accuracy_unverified"]) for i in included["items"]] == [("int8", "random calibration")]
+    assert included["items"][0]["top1"] == 80.382 and "(published, unverified on this engine)" in included["answer"]
+    # Without a latency budget both qualify; the float one ranks, the int8 one waits apart.
+    both = recommend(client)
+    assert [i["precision_used"] for i in both["items"]] == ["bf16"] and len(both["unranked"]) == 1
+
+
 def test_memory_is_judged_where_measured(client: TestClient) -> None:
     seed(make_result(1, model="resnet18", pretrained_tag="a1_in1k", peak_rss_mb=300.0),
          make_result(2, model="resnet50", pretrained_tag="a1_in1k", peak_rss_mb=None),
