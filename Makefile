@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run worker worker-gpu test services install benchmark chart-benchmark trust-benchmark sweep-benchmark registry catalog clean
+.PHONY: run worker worker-gpu test services install benchmark int8-benchmark chart-benchmark trust-benchmark sweep-benchmark registry catalog clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Speedboard needs Python 3.11 or newer (found $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 1; }
@@ -39,6 +39,11 @@ test: $(STAMP) services
 
 benchmark: $(STAMP)
 	$(PY) benchmarks/cpu_vs_benchmark_app.py
+
+# The INT8 figures: four models at the default precision, fp32 and int8 (random calibration), each against benchmark_app.
+int8-benchmark: $(STAMP)
+	$(PY) benchmarks/cpu_vs_benchmark_app.py --models resnet50 mobilenetv3_large_100 levit_256 convnext_tiny \
+		--precisions auto fp32 int8
 
 chart-benchmark: $(STAMP) services
 	$(PY) benchmarks/chart_latency.py

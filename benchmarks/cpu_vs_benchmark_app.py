@@ -3,6 +3,7 @@
 Run from the repository root:
 
     make benchmark                                   # = .venv/bin/python benchmarks/cpu_vs_benchmark_app.py
+    make int8-benchmark                              # four models at auto, fp32 and int8, with INT8's speed-up
     .venv/bin/python benchmarks/cpu_vs_benchmark_app.py --models resnet50 --rounds 5 --duration 20
 
 For each model and precision it measures throughput (A) with the worker's own code (`openvino_engine.prepare`
@@ -13,7 +14,13 @@ precision against `benchmark_app -infer_precision` of the same; each side's prec
 It prints the ratio A/B per round and the median ratio per model and precision; the goal is A/B >= 0.97 (our
 loop costs at most 3%). For `auto` it also runs benchmark_app with all of its own defaults (its throughput hint
 picks the streams; u8 input), the figure a user would compare first, and prints that ratio beside (not a goal:
-the streams may differ).
+the streams may differ). `int8` is the IR quantized by NNCF with random calibration (worker_cpu.quantize), as an int8
+job builds it: benchmark_app runs that same quantized IR, with no -infer_precision (the quantized layers run int8,
+the rest in the plugin's native precision, on both sides), and with all of its own defaults too.
+
+At the end a table gives each model's throughput per precision (the median of Speedboard's rounds), its speed-up over
+`auto` (the default), the precision that ran as Speedboard reports it (precision_used) and, for int8, the share of
+convolutions and matrix multiplications the CPU plugin runs quantized.
 
 Rounds are interleaved A B, B A, A B ... and summarised by their median because a shared CPU drifts (turbo,
 neighbours, thermal) by more than the effect we look for: running all of A and then all of B would
@@ -84,8 +91,18 @@ def read_back(runner: openvino_engine.OpenVinoRunner) -> Config:
     return config
 
 
-def speedboard(spec: BenchSpec) -> tuple[float, bool, Path, Config]:
-    """Throughput of the worker's engine, whether it was stable, the IR it ran and the config it compiled to."""
+@dataclass(frozen=True)
+class Ran:
+    """What Speedboard reported of one round: what a result would record as precision_used and the int8 share."""
+
+    throughput: float
+    precision_used: str
+    int8_layer_share: float | None
+
+
+def speedboard(spec: BenchSpec) -> tuple[Ran, bool, Path, Config]:
+    """Throughput of the worker's engine (with what ran), whether it was stable, the IR it ran and the config it
+    compiled to."""
     # A fresh engine each round, not one reused across rounds: a Speedboard job prepares (compiles) its engine
     # and measures it once, and every benchmark_app run compiles afresh too, so both sides pay the same price for
     # whatever a compilation decides (memory placement, thread pinning) and no round inherits another's state.
@@ -95,7 +112,8 @@ def speedboard(spec: BenchSpec) -> tuple[float, bool, Path, Config]:
     assert isinstance(runner, openvino_engine.OpenVinoRunner)
     config = read_back(runner)
     result = measure(runner, spec.duration_s)
-    return result.throughput, result.stable, Path(prepared.details["ir"]), config
+    ran = Ran(result.throughput, prepared.precision_used, prepared.hardware_detail.get("int8_layer_share"))
+    return ran, result.stable, Path(prepared.details["ir"]), config
 
 
 def benchmark_app(xml: Path, config: Config | None, precision: str, duration_s: float) -> tuple[float, Config]:
@@ -109,7 +127,7 @@ def benchmark_app(xml: Path, config: Config | None, precision: str, duration_s: 
             "-nstreams", str(config.streams), "-nireq", str(config.requests), "-nthreads", str(config.threads),
             "-ip", "f32",  # keep the IR's f32 input, as Speedboard feeds it (by default benchmark_app makes it u8)
         ]
-        if precision != "auto":  # auto: no -infer_precision, so the plugin picks, as it does for Speedboard
+        if precision not in ("auto", "int8"):  # no -infer_precision: the plugin picks, as it does for Speedboard
             command += ["-infer_precision", openvino_engine.PRECISION_HINTS[precision]]
     done = subprocess.run(command, capture_output=True, text=True)
     log = done.stdout + done.stderr
@@ -131,33 +149,36 @@ def benchmark_app(xml: Path, config: Config | None, precision: str, duration_s: 
     return float(find(r"^\[ INFO \] Throughput:\s+([\d.]+) FPS")), used
 
 
-def compare(model: str, precision: str, args: argparse.Namespace) -> tuple[str, bool]:
-    """Run the interleaved rounds for one model and precision, print them, and return its summary line and whether it
-    met the goal."""
+def compare(model: str, precision: str, args: argparse.Namespace) -> tuple[str, bool, list[Ran]]:
+    """Run the interleaved rounds for one model and precision, print them, and return its summary line, whether it
+    met the goal and what Speedboard reported in each round."""
     info = lookup(model)
     if info is None:
         sys.exit(f"{model} is not in the timm registry snapshot")
     spec = BenchSpec(
         model=model, pretrained_tag=None, backend="cpu", engine="openvino", precision=precision,
         batch_size=1, streams=args.streams, input_size=info.input_size, duration_s=args.duration,
-        cache_dir=args.cache_dir,
+        cache_dir=args.cache_dir, calibration="random" if precision == "int8" else None,
     )
     ratios: list[float] = []
+    rounds: list[Ran] = []
     vendor_ratios: list[float] = []
     ours: set[Config] = set()
     theirs: set[Config] = set()
     for round_no in range(1, args.rounds + 1):
         if round_no % 2:
-            a, stable, xml, config = speedboard(spec)
+            ran, stable, xml, config = speedboard(spec)
             b, used = benchmark_app(xml, config, precision, args.duration)
         else:  # B first in every other round, so that going first or second favours neither side
             b, used = benchmark_app(xml, config, precision, args.duration)
-            a, stable, xml, config = speedboard(spec)
+            ran, stable, xml, config = speedboard(spec)
+        a = ran.throughput
+        rounds.append(ran)
         ratios.append(a / b)
         ours.add(config)
         theirs.add(used)
         vendor = ""
-        if precision == "auto" and not args.no_vendor_defaults:
+        if precision in ("auto", "int8") and not args.no_vendor_defaults:
             c, own = benchmark_app(xml, None, precision, args.duration)
             vendor_ratios.append(a / c)
             vendor = f"   all-defaults {c:.1f} ({a / c:.3f}; {own})"
@@ -174,7 +195,23 @@ def compare(model: str, precision: str, args: argparse.Namespace) -> tuple[str, 
     vendor = (f"; vs benchmark_app's own defaults {statistics.median(vendor_ratios):.3f}" if vendor_ratios else "")
     line = f"{model} {precision}: median ratio {median:.3f} (goal >= {GOAL}: {verdict}){vendor}   {configs}"
     print(line + "\n", flush=True)
-    return line, median >= GOAL
+    return line, median >= GOAL, rounds
+
+
+def precision_table(models: list[str], precisions: list[str], found: dict[tuple[str, str], list[Ran]]) -> None:
+    """Each model's median throughput per precision, its speed-up over auto, what ran, and the int8 share."""
+    print("\nthroughput by precision (median of Speedboard's rounds; speed-up over auto, the default)")
+    print(f"{'model':<24} {'precision':<10} {'img/s':>9} {'vs auto':>8}  precision_used  int8 layers")
+    for model in models:
+        auto = statistics.median(r.throughput for r in found[(model, "auto")]) if (model, "auto") in found else None
+        for precision in precisions:
+            rounds = found[(model, precision)]
+            median = statistics.median(r.throughput for r in rounds)
+            speedup = f"{median / auto:.2f}×" if auto else "-"
+            used = "/".join(sorted({r.precision_used for r in rounds}))
+            shares = sorted({r.int8_layer_share for r in rounds if r.int8_layer_share is not None})
+            share = "/".join(f"{s:.0%}" for s in shares) or "-"
+            print(f"{model:<24} {precision:<10} {median:>9.1f} {speedup:>8}  {used:<14}  {share}")
 
 
 def main() -> None:
@@ -184,9 +221,10 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per measurement (whole seconds)")
     parser.add_argument("--streams", type=int, default=physical_cores())
     parser.add_argument("--precisions", nargs="+", choices=PRECISIONS, default=list(PRECISIONS),
-                        help="auto is Speedboard's default job, against benchmark_app's default precision")
+                        help="auto is Speedboard's default job, against benchmark_app's default precision; int8 is "
+                             "the IR quantized with random calibration")
     parser.add_argument("--no-vendor-defaults", action="store_true",
-                        help="skip the extra benchmark_app run with all of its own defaults (auto only)")
+                        help="skip the extra benchmark_app run with all of its own defaults (auto and int8 only)")
     parser.add_argument("--cache-dir", type=Path, default=Path("data/bench-cache"))
     args = parser.parse_args()
     warnings.filterwarnings("ignore", category=FutureWarning)  # torch.jit tracing, on an IR cache miss
@@ -197,11 +235,18 @@ def main() -> None:
     print(f"CPU flags: {' '.join(sorted(cpu_flags())) or 'none of ' + ' '.join(sorted(ISA_FLAGS))}; "
           f"the CPU plugin's default inference precision: {native}\n")
     print(f"{'model':<24} {'prec':<6} {'round':<6} {'speedboard':<11} {'benchmark_app':<14} ratio")
-    summaries = [compare(model, precision, args) for model in args.models for precision in args.precisions]
+    found: dict[tuple[str, str], list[Ran]] = {}
+    summaries = []
+    for model in args.models:
+        for precision in args.precisions:
+            line, met, rounds = compare(model, precision, args)
+            summaries.append((line, met))
+            found[(model, precision)] = rounds
     print("summary")
     for line, _ in summaries:
         print("  " + line)
-    print("goal met" if all(met for _, met in summaries) else "below goal")
+    precision_table(args.models, args.precisions, found)
+    print("\ngoal met" if all(met for _, met in summaries) else "\nbelow goal")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,56 @@
+"""INT8 jobs through the API, a real Celery worker and real NNCF + OpenVINO, on Redis and PostgreSQL (as compose
+runs them): a CNN and a transformer quantized, measured, stored and overlaid on the default precision."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.conftest import Stack
+from tests.e2e.processes import WorkerProcess, wait_for_status
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture
+def redis_postgres_client(distributed_stack: Stack) -> Iterator[TestClient]:
+    """One stack is enough here: what differs between the two is covered by the other end-to-end tests."""
+    from api.main import app
+    from api.services.chart_cache import forget
+
+    forget()
+    with TestClient(app) as client:
+        yield client
+
+
+def test_int8_jobs_of_a_cnn_and_a_transformer_run_quantized_end_to_end(
+    redis_postgres_client: TestClient, distributed_stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+) -> None:
+    client = redis_postgres_client
+    worker = start_worker(distributed_stack)
+    queued = {}
+    for model, precision in (("test_efficientnet", "int8"), ("test_vit", "int8"), ("test_efficientnet", "auto")):
+        response = client.post("/jobs", json={"model": model, "backend": "cpu", "precision": precision, "input_size": 160,
+                                              "duration_s": 1})
+        assert response.status_code == 202, response.text
+        queued[(model, precision)] = response.json()["id"]
+    for job_id in queued.values():
+        wait_for_status(job_id, ("succeeded", "failed"), 240, worker)
+    results = {key: client.get(f"/jobs/{job_id}").json() for key, job_id in queued.items()}
+    assert {key: job["status"] for key, job in results.items()} == {key: "succeeded" for key in queued}, \
+        {key: job["error"] for key, job in results.items()}
+    for model, model_type in (("test_efficientnet", "default"), ("test_vit", "transformer")):
+        result = results[(model, "int8")]["result"]
+        assert (result["precision"], result["precision_used"], result["calibration"]) == ("int8", "int8", "random")
+        assert result["hardware_detail"]["int8_layer_share"] >= 0.5 and result["throughput"] > 0
+        assert result["hardware_detail"]["engine"]["quantization"]["model_type"] == model_type
+    assert results[("test_efficientnet", "auto")]["result"]["calibration"] is None
+    listed = client.get("/results", params={"precision_used": "int8"}).json()
+    assert {r["model"] for r in listed["items"]} == {"test_efficientnet", "test_vit"}
+    # Overlaid, the CNN's two precisions are one line with INT8's speed-up over the default.
+    (chart,) = client.get("/charts/data", params={"overlay": "precision"}).json()["charts"]
+    (line,) = chart["lines"]
+    assert line["label"] == "test_efficientnet" and line["precisions"][-1] == "int8" and line["speedups"]["int8"] > 0
+    assert chart["insights"][0].startswith("INT8: ") and "test_efficientnet over the default" in chart["insights"][0]
