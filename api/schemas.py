@@ -179,6 +179,9 @@ class ResultPublic(ResultBase, Accuracy):
     latest: bool
     suite_id: str | None
     run_ids: list[int] = []  # the repeats combined here: GET /results/{id}/runs
+    # Why top1 (the published figure of the float model) is not this engine's own: "random calibration" for int8
+    # calibrated on random inputs; None when the published figure applies.
+    accuracy_unverified: str | None = None
 
 
 class RunPublic(RunBase):

@@ -64,6 +64,16 @@ def test_csv_by_format_or_accept_header(client: TestClient, stack: Stack) -> Non
     assert client.get("/results").headers["content-type"].startswith("application/json")
 
 
+def test_an_int8_result_says_its_published_accuracy_is_unverified_in_json_and_csv(client: TestClient) -> None:
+    seed(make_result(1), make_result(2, precision="int8", precision_used="int8", calibration="random"))
+    items = {r["precision_used"]: r for r in client.get("/results").json()["items"]}
+    assert (items["int8"]["top1"], items["int8"]["calibration"], items["int8"]["accuracy_unverified"]) == \
+        (80.382, "random", "random calibration")
+    assert (items["fp16"]["calibration"], items["fp16"]["accuracy_unverified"]) == (None, None)
+    rows = {r["precision_used"]: r for r in csv.DictReader(io.StringIO(client.get("/results?format=csv").text))}
+    assert (rows["int8"]["accuracy_unverified"], rows["fp16"]["accuracy_unverified"]) == ("random calibration", "")
+
+
 def test_bad_filters_are_422(client: TestClient) -> None:
     assert client.get("/results", params={"backend": "tpu"}).status_code == 422
     assert client.get("/results", params={"since": "yesterday"}).status_code == 422
