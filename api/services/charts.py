@@ -208,7 +208,7 @@ def _chart(key: tuple[str, str, str, str], points: list[dict[str, Any]],
     _disambiguate(points)
     known = [Point(str(p["result_id"]), p["label"], p["family"], p["throughput"], p["top1"],
                    throughput_ci95=tuple(p["throughput_ci95"]) if p["throughput_ci95"] else None,
-                   peak_share=p["peak_share"])
+                   peak_share=p["peak_share"], unverified=bool(p["accuracy_unverified"]))
              for p in points if p["top1"] is not None and p["throughput"] > 0]
     frontier = pareto_frontier(known)
     certainty = frontier_certainty(known, {p.key: [t for _, t in runs.get(int(p.key), [])] for p in known})

@@ -33,7 +33,8 @@ function outsideBudget(p, budget) {
     if (ms === undefined || ms === null) reasons.push(`${key} not measured`);
     else if (low > budget.maxLatency) reasons.push(`${key} ${formatNumber(ms, 2)} ms > ${budget.maxLatency} ms`);
   }
-  if (budget.minTop1 !== null && p.top1 !== null && p.top1 < budget.minTop1) {
+  // A top-1 unverified on its engine (int8, random calibration) is not judged by the floor, as /recommend leaves it unranked.
+  if (budget.minTop1 !== null && p.top1 !== null && !p.accuracy_unverified && p.top1 < budget.minTop1) {
     reasons.push(`top-1 ${formatNumber(p.top1, 2)}% < ${budget.minTop1}%`);
   }
   return reasons.join(", ");

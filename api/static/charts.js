@@ -2,7 +2,8 @@
 // The chart page: reads /charts/data, draws one Plotly chart per backend, hardware, engine and precision (with,
 // beneath it, throughput against p99 for each model measured at several configurations), lists the points in a
 // sortable table and polls /jobs so new results appear as workers finish them. A budget (latency, top-1) greys the
-// points outside it, draws the frontier of those within it and asks GET /recommend which model to run.
+// points outside it, draws the frontier of those within it and asks GET /recommend which model to run. With
+// overlay=precision, an engine's precisions share one chart, each model's points joined by a line.
 
 // Model families come from GET /vocabulary; each gets the next style, in the vocabulary's order.
 const STYLES = [
@@ -12,7 +13,12 @@ const STYLES = [
 ];
 const NO_FAMILY = { color: "#6b7280", symbol: "x" };
 const familyStyles = new Map(); // family name -> style, filled from the vocabulary before the first chart is drawn
-const FILTERS = ["backend", "hardware", "precision", "suite", "max_memory_mb"]; // sent to /charts/data
+// On an overlaid chart colour says the precision (what the chart compares) and the symbol keeps the family. The
+// order is that of a model's line (shared.analysis.precisions.ORDER): widest to narrowest.
+const PRECISION_COLORS = { fp32: "#2563eb", bf16: "#16a34a", fp16: "#9333ea", int8: "#ea580c" };
+const OVERLAID = "all"; // an overlaid chart's precision: every precision that ran
+const UNVERIFIED = "#b45309"; // what says a top-1 is the published float figure, not the engine's own
+const FILTERS = ["backend", "hardware", "precision", "suite", "max_memory_mb", "overlay"]; // sent to /charts/data
 const VIEW = ["size"]; // how points are drawn: kept in the address, never sent to the server
 const SELECTS = ["backend", "hardware", "precision", "suite"];
 const LABEL_LIMIT = 60; // above this many points per chart only frontier points are labelled: labels would pile up
@@ -21,7 +27,7 @@ const PLOT_CONFIG = { responsive: true, displaylogo: false, modeBarButtonsToRemo
 const COLUMNS = [
   { key: "label", title: "Model" },
   { key: "family", title: "Family" },
-  { key: "top1", title: "Top-1 %", digits: 2 },
+  { key: "top1", title: "Top-1 %", digits: 2, cell: top1Cell },
   { key: "throughput", title: "Images/s", digits: 1 },
   { key: "throughput_ci95", title: "95% interval", cell: (p) => interval(p.throughput_ci95, 1, p.repeats),
     sortValue: (p) => (p.throughput_ci95 ? p.throughput_ci95[1] - p.throughput_ci95[0] : null) },
@@ -32,7 +38,8 @@ const COLUMNS = [
   { key: "batch_size", title: "Batch", digits: 0 },
   { key: "streams", title: "Streams", digits: 0 },
   { key: "precision", title: "Asked" },
-  { key: "precision_used", title: "Ran in" },
+  { key: "precision_used", title: "Ran in", cell: (p) => escapeHtml(p.precision_used)
+    + (p.calibration ? ` <span class="muted">(${escapeHtml(p.calibration)} calibration)</span>` : "") },
   { key: "params_m", title: "Params (M)", digits: 1 },
   { key: "gflops", title: "GFLOPs", digits: 2 },
   { key: "peak_share", title: "% of peak", digits: 1, scale: 100 },
@@ -155,7 +162,8 @@ async function loadChartsOnce(load) {
     await loadVocabulary();
     if (load !== state.loads) return;
     fillFilters(data.options, filters);
-    $("#csv").href = `/results?${queryString(filters, { format: "csv", limit: "10000" })}`;
+    // The overlay is how the charts are drawn, not which results: the CSV is the same without it.
+    $("#csv").href = `/results?${queryString({ ...filters, overlay: "" }, { format: "csv", limit: "10000" })}`;
     state.charts = data.charts;
     await renderCharts(data.charts);
     renderEmpty(data, filters);
@@ -177,6 +185,7 @@ function fillFilters(options, filters) {
   };
   $("#filters input[name=max_memory_mb]").value = filters.max_memory_mb;
   $("#filters select[name=size]").value = currentView().size;
+  $("#filters select[name=overlay]").value = filters.overlay;
   for (const name of SELECTS) {
     const list = choices[name];
     if (filters[name] && !list.some(([value]) => value === filters[name])) list.push([filters[name], filters[name]]);
@@ -187,7 +196,8 @@ function fillFilters(options, filters) {
 }
 
 function renderEmpty(data, filters) {
-  const filtered = Object.values(filters).some(Boolean);
+  // Overlaying leaves out no result: with nothing measured the page says so, not that a filter matched nothing.
+  const filtered = Object.entries(filters).some(([name, value]) => value && name !== "overlay");
   $("#empty-filtered").hidden = data.charts.length > 0 || !filtered;
   $("#empty").hidden = data.charts.length > 0 || filtered;
   for (const origin of document.querySelectorAll(".origin")) origin.textContent = location.origin;
@@ -205,6 +215,7 @@ async function renderCharts(charts) {
   const drawn = charts.map((chart) => {
     const section = state.sections.get(chart.key) ?? makeSection(chart);
     $("#charts").appendChild(section.element); // appending again keeps the sections in the data's order
+    section.title.textContent = chartTitle(chart); // an overlaid chart's precisions grow as new ones are measured
     // The curves' sentences are written under the curves; the aside speaks of the speed-accuracy chart.
     const curveSentences = new Set(chart.curves.map((c) => c.insight));
     section.insights.innerHTML = sentences(chart.insights.filter((sentence) => !curveSentences.has(sentence)));
@@ -216,6 +227,18 @@ async function renderCharts(charts) {
 
 const sentences = (list) => list.map((sentence) => `<li>${escapeHtml(sentence)}</li>`).join("");
 
+// Precisions in the order a model's line visits them (fp32, bf16, fp16, int8), any other after.
+function inLineOrder(precisions) {
+  const rank = (p) => { const i = Object.keys(PRECISION_COLORS).indexOf(p); return i < 0 ? Infinity : i; };
+  return [...precisions].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+function chartTitle(chart) {
+  if (chart.precision !== OVERLAID) return [chart.backend, chart.hardware, chart.engine, chart.precision].join(" · ");
+  const each = inLineOrder(chart.precisions).map((p) => (p === chart.default_precision ? `${p} (default)` : p));
+  return [chart.backend, chart.hardware, chart.engine, `precisions ${each.join(", ")}`].join(" · ");
+}
+
 // Both of a chart's plots, as the budget has them now, and its recommendation (asked for, not awaited).
 async function drawChart(section, chart) {
   const { traces, layout } = figure(chart, state.budget);
@@ -224,8 +247,12 @@ async function drawChart(section, chart) {
     section.clickable = true;
   });
   await Promise.all([main, drawCurves(section, chart)]);
-  recommend(section, chart);
+  recommend(section, recommendable(chart));
 }
+
+// GET /recommend takes a precision that ran, never "all": an overlaid chart asks about every precision it shows,
+// the Precision filter's alone when one is set.
+const recommendable = (chart) => (chart.precision === OVERLAID ? { ...chart, precision: currentFilters().precision } : chart);
 
 async function drawCurves(section, chart) {
   const count = chart.curves.length;
@@ -246,7 +273,7 @@ function makeSection(chart) {
   const element = document.createElement("section");
   element.className = "panel chart";
   element.dataset.key = chart.key;
-  element.innerHTML = `<h2>${escapeHtml([chart.backend, chart.hardware, chart.engine, chart.precision].join(" · "))}</h2>
+  element.innerHTML = `<h2>${escapeHtml(chartTitle(chart))}</h2>
     <div class="chart-body"><div class="plot-scroll"><div class="plot"></div></div>
     <aside><div class="recommendation" data-state="off" hidden><h3>Within the budget</h3><p class="answer"></p>
       <h3 class="picks-title"></h3><ol class="picks"></ol></div>
@@ -258,7 +285,8 @@ function makeSection(chart) {
         Ringed: the knee, the best trade of throughput for latency.</p>
       <div class="plot-scroll"><div class="curve-plot"></div></div><ul class="curve-insights"></ul></div>`;
   const find = (selector) => element.querySelector(selector);
-  const section = { element, plot: find(".plot"), insights: find(".insights"), recommendation: find(".recommendation"),
+  const section = { element, title: find("h2"), plot: find(".plot"), insights: find(".insights"),
+    recommendation: find(".recommendation"),
     curves: find(".curves"), curvePlot: find(".curve-plot"), curveInsights: find(".curve-insights"),
     clickable: false, curvesClickable: false, asks: 0 };
   state.sections.set(chart.key, section);
@@ -298,17 +326,32 @@ function gateText(p) {
   return gate + sure;
 }
 
-function hoverText(p) {
+// What the table and the hover say of a top-1 that is the float model's published figure, not the engine's own.
+const unverifiedText = (p) => `accuracy unverified (${escapeHtml(p.accuracy_unverified)}): the published top-1 of the float model`;
+
+function top1Cell(p) {
+  const value = formatNumber(p.top1, 2);
+  if (!p.accuracy_unverified) return value;
+  const title = `${unverifiedText(p)}, not measured on this engine`;
+  return `<span class="unverified" title="${title}">${value} <small>(unverified: ${escapeHtml(p.accuracy_unverified)})</small></span>`;
+}
+
+function top1Text(p) {
+  if (p.top1 === null) return "top-1 unknown";
+  const top1 = `top-1 <b>${formatNumber(p.top1, 2)}%</b> at ${p.top1_img_size}px (${escapeHtml(p.top1_source)})`;
+  return p.accuracy_unverified ? `${top1} · <b style="color:${UNVERIFIED}">${unverifiedText(p)}</b>` : top1;
+}
+
+function hoverText(p, gain = "") {
   const tag = p.pretrained_tag ? ` <span style="color:#6b7280">(${escapeHtml(p.pretrained_tag)})</span>` : "";
-  const top1 = p.top1 === null ? "top-1 unknown"
-    : `top-1 <b>${formatNumber(p.top1, 2)}%</b> at ${p.top1_img_size}px (${escapeHtml(p.top1_source)})`;
   return [
     `<b>${escapeHtml(p.label)}</b>${tag} · ${escapeHtml(p.family ?? "family unknown")}`,
-    top1,
+    top1Text(p),
     `<b>${formatNumber(p.throughput, 1)}</b> images/s (mean) · ${spread(p)}`,
+    gain,
     `latency p50 ${formatNumber(p.latency_p50_ms, 2)} ms, p99 ${formatNumber(p.latency_p99_ms, 2)} ms`,
     `batch ${p.batch_size} · ${p.streams} streams · ${p.input_size}px · ran in ${escapeHtml(p.precision_used)} (asked ${escapeHtml(p.precision)})`
-      + (p.cuda_graphs ? " · CUDA graphs" : ""),
+      + (p.calibration ? ` · calibrated on ${escapeHtml(p.calibration)} inputs` : "") + (p.cuda_graphs ? " · CUDA graphs" : ""),
     `${formatNumber(p.params_m, 1)} M params · ${formatNumber(p.gflops, 2)} GFLOPs per image`,
     peakText(p),
     memoryText(p),
@@ -334,20 +377,105 @@ function markerSize(points) {
   return points.map((p) => (p.peak_share === null ? 6 : 6 + 20 * Math.min(1, p.peak_share)));
 }
 
-function markerTrace(points, name, yaxis, style, labelAll, budget) {
+// On an overlaid chart: each point's throughput against its model's at the default precision, as the hover says it.
+function gains(chart) {
+  const found = new Map();
+  for (const line of chart.lines) {
+    for (const [i, id] of line.points.entries()) {
+      const ratio = line.speedups[line.precisions[i]];
+      if (ratio !== undefined) {
+        found.set(id, `<b>${formatNumber(ratio, ratio < 1.995 ? 2 : 1)}×</b> the throughput of ${escapeHtml(line.label)} at `
+          + `the default precision (${escapeHtml(chart.default_precision)})`);
+      }
+    }
+  }
+  return found;
+}
+
+function markerTrace(points, name, yaxis, style, labelAll, budget, gainOf = new Map()) {
   const trace = {
     type: "scatter", mode: "markers+text", name, xaxis: "x", yaxis, cliponaxis: false,
     x: points.map((p) => p.throughput),
     y: points.map((p) => (yaxis === "y" ? p.top1 : 0)),
     text: points.map((p) => (labelAll || p.frontier ? p.label : "")),
     textposition: "top center", textfont: { size: 11, color: "#374151" },
-    marker: { size: markerSize(points), color: style.color, symbol: style.symbol, line: { width: 1, color: "#ffffff" } },
+    // An open symbol is drawn in the marker's colour with the line's width: 2 px reads as hollow at a glance.
+    marker: { size: markerSize(points), color: style.color, symbol: style.symbol,
+      line: { width: points.map((p) => (p.accuracy_unverified ? 2 : 1)), color: "#ffffff" } },
     error_x: errorBars(points, Array.isArray(style.color) ? "#6b7280" : style.color),
-    customdata: points.map((p) => [hoverText(p), p.runs_url, p.result_id]),
+    customdata: points.map((p) => [hoverText(p, gainOf.get(p.result_id)), p.runs_url, p.result_id]),
     hovertemplate: "%{customdata[0]}<extra></extra>",
   };
   if (budget) greyOutside(trace, points, style, budget);
   return trace;
+}
+
+// A point's marker: its family's colour and symbol, or on an overlaid chart its precision's colour; the symbol hollow
+// when its top-1 is the published figure of the float model, not measured on this engine.
+function pointStyle(p, overlaid) {
+  const family = familyStyles.get(p.family) ?? NO_FAMILY;
+  return { color: overlaid ? PRECISION_COLORS[p.precision_used] ?? NO_FAMILY.color : family.color,
+    symbol: p.accuracy_unverified ? `${family.symbol}-open` : family.symbol };
+}
+
+function styleOf(points, overlaid) {
+  const styles = points.map((p) => pointStyle(p, overlaid));
+  return { color: styles.map((s) => s.color), symbol: styles.map((s) => s.symbol) };
+}
+
+// The traces of the points of known top-1: one per family, or on an overlaid chart one per precision (its colour).
+function groupTraces(chart, known, labelAll, budget) {
+  const overlaid = chart.precision === OVERLAID;
+  const gainOf = overlaid ? gains(chart) : new Map();
+  const groups = overlaid
+    ? inLineOrder(new Set(known.map((p) => p.precision_used))).map((precision) => [
+      `${precision.toUpperCase()}${precision === chart.default_precision ? " (default)" : ""}`,
+      known.filter((p) => p.precision_used === precision)])
+    : [...familyStyles.keys(), null].filter((f) => known.some((p) => p.family === f))
+      .map((family) => [family ?? "family unknown", known.filter((p) => p.family === family)]);
+  return groups.map(([name, members]) => {
+    const { color, symbol } = styleOf(members, overlaid);
+    // One colour per trace keeps its legend entry and error bars in that colour; one symbol, when all share it.
+    const style = { color: color[0], symbol: symbol.every((s) => s === symbol[0]) ? symbol[0] : symbol };
+    return markerTrace(members, escapeHtml(name), "y", style, labelAll, budget, gainOf);
+  });
+}
+
+// Each model's points at its precisions joined, thin and grey beneath the markers, as one trace per subplot (a gap
+// between models): one legend entry says what the lines are. Models of unknown top-1 are joined on their strip.
+function lineTraces(chart, strip) {
+  const byId = new Map(chart.points.map((p) => [p.result_id, p]));
+  const joined = chart.lines.map((line) => line.points.map((id) => byId.get(id)).filter(Boolean));
+  const traceOn = (yaxis, lines) => ({
+    type: "scatter", mode: "lines", name: "same model, other precision", xaxis: "x", yaxis, hoverinfo: "skip",
+    x: lines.flatMap((ps, i) => [...(i ? [null] : []), ...ps.map((p) => p.throughput)]),
+    y: lines.flatMap((ps, i) => [...(i ? [null] : []), ...ps.map((p) => (yaxis === "y" ? p.top1 : 0))]),
+    connectgaps: false, line: { color: "#6b7280", width: 1.2 }, opacity: 0.7, legendrank: 1001,
+  });
+  const known = joined.filter((ps) => ps.length > 1 && ps.every((p) => p.top1 !== null));
+  const unknown = joined.filter((ps) => ps.length > 1 && ps.every((p) => p.top1 === null));
+  const traces = known.length ? [traceOn("y", known)] : [];
+  if (strip && unknown.length) traces.push({ ...traceOn("y2", unknown), showlegend: known.length === 0 });
+  return traces;
+}
+
+// A legend entry alone (no point drawn): it explains a marking that the points carry.
+function legendKey(name, symbol, legendrank = 1000) {
+  return { type: "scatter", mode: "markers", name, x: [null], y: [null], xaxis: "x", yaxis: "y", hoverinfo: "skip",
+    legendrank, marker: { size: 11, color: NO_FAMILY.color, symbol, line: { width: 2, color: NO_FAMILY.color } } };
+}
+
+// On an overlaid chart colour says the precision: the families' symbols need saying too.
+function familyKeys(chart) {
+  if (chart.precision !== OVERLAID) return [];
+  const families = [...familyStyles.keys(), null].filter((f) => chart.points.some((p) => p.family === f));
+  return families.map((f) => legendKey(escapeHtml(f ?? "family unknown"), (familyStyles.get(f) ?? NO_FAMILY).symbol));
+}
+
+// One entry for the hollow marking, last in the legend, whichever families and precisions carry it.
+function unverifiedKey(chart) {
+  const reasons = [...new Set(chart.points.map((p) => p.accuracy_unverified).filter(Boolean))];
+  return reasons.length ? [legendKey(`accuracy unverified (${escapeHtml(reasons.join(", "))})`, "circle-open", 1002)] : [];
 }
 
 function figure(chart, budget = null) {
@@ -355,9 +483,9 @@ function figure(chart, budget = null) {
   const known = points.filter((p) => p.top1 !== null);
   const unknown = points.filter((p) => p.top1 === null);
   const labelAll = chart.points.length <= LABEL_LIMIT;
-  const families = [...familyStyles.keys(), null].filter((f) => known.some((p) => p.family === f));
-  const traces = families.map((family) => markerTrace(known.filter((p) => p.family === family), family ?? "family unknown",
-    "y", familyStyles.get(family) ?? NO_FAMILY, labelAll, budget));
+  // The lines drawn first, so beneath every marker; the families' keys listed beside the precisions.
+  const traces = [...lineTraces(chart, unknown.length > 0), ...groupTraces(chart, known, labelAll, budget),
+    ...familyKeys(chart)];
   const byId = new Map(chart.points.map((p) => [p.result_id, p]));
   const frontier = chart.frontier.map((id) => byId.get(id));
   traces.push({
@@ -367,11 +495,12 @@ function figure(chart, budget = null) {
   });
   if (budget) traces.push(budgetFrontierTrace(chart, budget));
   if (unknown.length) {
-    const styles = unknown.map((p) => familyStyles.get(p.family) ?? NO_FAMILY);
-    const style = { color: styles.map((s) => s.color), symbol: styles.map((s) => s.symbol) };
+    const style = styleOf(unknown, chart.precision === OVERLAID);
     // The strip's axis label says what it is, so it needs no legend entry.
-    traces.push({ ...markerTrace(unknown, "accuracy unknown", "y2", style, labelAll, budget), showlegend: false });
+    const gainOf = chart.precision === OVERLAID ? gains(chart) : new Map();
+    traces.push({ ...markerTrace(unknown, "accuracy unknown", "y2", style, labelAll, budget, gainOf), showlegend: false });
   }
+  traces.push(...unverifiedKey(chart));
   const grid = { gridcolor: "#e5e7eb", linecolor: "#9ca3af", tickcolor: "#9ca3af", showline: true, ticks: "outside",
     zeroline: false };
   const layout = {

@@ -21,6 +21,9 @@ class Point:
     top1: float  # ImageNet top-1 %, 0-100
     throughput_ci95: tuple[float, float] | None = None  # 95 % interval of the mean over repeats; None: unknown
     peak_share: float | None = None  # achieved GFLOP/s over the machine's measured peak in the precision that ran
+    # top1 is a published figure not measured on this engine (int8 calibrated on random inputs): every sentence naming
+    # the point says so.
+    unverified: bool = False
 
     def __post_init__(self) -> None:
         # Ratios divide by throughput: refuse a bad value here, where it is visible, not deep inside a sentence.

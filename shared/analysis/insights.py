@@ -92,14 +92,14 @@ def _dominated(points: Sequence[Point], frontier: list[Point]) -> list[str]:
     beaten.sort(key=lambda b: (_indistinguishable(b[2], b[3]), -b[0], -b[1], b[2].label))
     sentences = []
     for ratio, gain, p, q in beaten[:MAX_LISTED]:
-        rival = q.label if q.label != p.label else f"another {q.label} result"
+        rival = _name(q) if q.label != p.label else f"another {_name(q)} result"
         if _indistinguishable(p, q):
             # The means say q wins on speed, the runs cannot: only a difference in top-1 is worth a sentence.
             if gain == 0:
-                sentences.append(f"{p.label} and {rival} are indistinguishable on this hardware: their speeds' 95% intervals"
+                sentences.append(f"{_name(p)} and {rival} are indistinguishable on this hardware: their speeds' 95% intervals"
                                  " overlap and their top-1 is the same.")
             else:
-                sentences.append(f"{p.label} and {rival} are indistinguishable in speed on this hardware (95% intervals"
+                sentences.append(f"{_name(p)} and {rival} are indistinguishable in speed on this hardware (95% intervals"
                                  f" overlap); {rival} has {_signed(gain)} top-1.")
             continue
         speed = "as fast" if ratio == 1 else f"{_times(ratio)} faster"
@@ -107,7 +107,7 @@ def _dominated(points: Sequence[Point], frontier: list[Point]) -> list[str]:
         span = _ratio_interval(q, p)
         if span is not None:
             speed += f" ({_times_range(*span)})"
-        sentences.append(f"{p.label} is dominated: {rival} is {speed} {accuracy}.")
+        sentences.append(f"{_name(p)} is dominated: {rival} is {speed} {accuracy}.")
     if len(beaten) > MAX_LISTED:
         rest = len(beaten) - MAX_LISTED
         sentences.append(f"{rest} more model{'s are' if rest > 1 else ' is'} dominated too.")
@@ -124,15 +124,15 @@ def _against_reference(points: Sequence[Point], reference: str) -> list[str]:
     for p in [p for p in slower if p.top1 > ref.top1][:MAX_LISTED]:
         gain = _signed(p.top1 - ref.top1)
         if _indistinguishable(p, ref):
-            sentences.append(f"{p.label} is indistinguishable in speed from {ref.label} on this hardware, with {gain} top-1.")
+            sentences.append(f"{_name(p)} is indistinguishable in speed from {_name(ref)} on this hardware, with {gain} top-1.")
         else:
-            sentences.append(f"{p.label} is {_slower(ref, p)} slower than {ref.label} for {gain} top-1.")
+            sentences.append(f"{_name(p)} is {_slower(ref, p)} slower than {_name(ref)} for {gain} top-1.")
     for p in [p for p in slower if p.top1 <= ref.top1][:MAX_LISTED]:
         loss = "at the same top-1" if p.top1 == ref.top1 else f"and {_pct(ref.top1 - p.top1)} less accurate"
         if _indistinguishable(p, ref):
-            sentences.append(f"{p.label} is indistinguishable in speed from {ref.label} on this hardware {loss}.")
+            sentences.append(f"{_name(p)} is indistinguishable in speed from {_name(ref)} on this hardware {loss}.")
         else:
-            sentences.append(f"{p.label} is {_slower(ref, p)} slower than {ref.label} {loss}.")
+            sentences.append(f"{_name(p)} is {_slower(ref, p)} slower than {_name(ref)} {loss}.")
     return sentences
 
 
@@ -169,7 +169,7 @@ def _families(points: Sequence[Point], frontier: list[Point]) -> list[str]:
             continue
         off = [p for p in points if p.family == family and p.key not in on_frontier]
         named = _unique_labels(sorted(off, key=lambda p: -p.top1))
-        shown = [p.label for p in named[:MAX_NAMED_OFF_FRONTIER]]
+        shown = [_name(p) for p in named[:MAX_NAMED_OFF_FRONTIER]]
         listing = ", ".join(shown) + (f" and {len(named) - len(shown)} more" if len(named) > len(shown) else "")
         sentences.append(f"No {family} model is on the frontier ({listing}).")
     return sentences
@@ -227,7 +227,12 @@ def _nearest_half(value: float) -> float:
 
 
 def _describe(p: Point) -> str:
-    return f"{p.label} ({_pct(p.top1)}, {_speed(p.throughput)})"
+    return f"{p.label} ({_pct(p.top1)}{' unverified' if p.unverified else ''}, {_speed(p.throughput)})"
+
+
+def _name(p: Point) -> str:
+    """A point's label as a sentence names it: saying so when its top-1 is unverified on its engine."""
+    return f"{p.label} (top-1 unverified)" if p.unverified else p.label
 
 
 def _speed(images_per_s: float) -> str:

@@ -576,3 +576,163 @@ def test_curves_per_model_and_a_budget_that_greys_points_and_names_the_model_to_
         for drawn in budget_state(page):
             assert not any(p["outside"] or p["opacity"] < 1 or p["color"] == GREY for p in drawn["points"].values())
             assert drawn["within"] is None and drawn["recommendation"]["hidden"]
+
+
+# --- precisions overlaid on one chart, INT8 accuracy unverified ---------------------------------------------------
+
+UNVERIFIED_HOVER = "accuracy unverified (random calibration): the published top-1 of the float model"
+UNVERIFIED_KEY = "accuracy unverified (random calibration)"
+LINES_KEY = "same model, other precision"
+
+
+def store_precisions() -> None:
+    """As tests/api/test_charts_api.seed_precisions: resnet50 and levit_256 at the default (auto: bf16 here), fp32
+    (resnet50) and int8 calibrated on random inputs; mobilenet at auto only; and test_vit, of unknown accuracy, at auto
+    and fp32 (its line is drawn on the strip)."""
+    seed(
+        make_result(1, precision="auto", precision_used="bf16", throughput=60.0),
+        make_result(2, precision="fp32", precision_used="fp32", throughput=30.0),
+        make_result(3, precision="int8", precision_used="int8", calibration="random", throughput=294.0),
+        make_result(4, model="levit_256", pretrained_tag="fb_dist_in1k", precision="auto", precision_used="bf16",
+                    throughput=100.0),
+        make_result(5, model="levit_256", pretrained_tag="fb_dist_in1k", precision="int8", precision_used="int8",
+                    calibration="random", throughput=210.0),
+        make_result(6, model="mobilenetv3_large_100", pretrained_tag="ra_in1k", precision="auto", precision_used="bf16",
+                    throughput=500.0),
+        make_result(7, model="test_vit", pretrained_tag=None, precision="auto", precision_used="bf16", throughput=900.0,
+                    input_size=160),
+        make_result(8, model="test_vit", pretrained_tag=None, precision="fp32", precision_used="fp32", throughput=450.0,
+                    input_size=160),
+    )
+
+
+@pytest.fixture
+def precision_server(embedded_stack: Stack, tmp_path: Path) -> Iterator[str]:
+    yield from serve(embedded_stack, tmp_path, store_precisions)
+
+
+def figure_state(page: Page) -> list[dict[str, object]]:
+    """Per chart section: its title, every trace as charts.js gave it to Plotly, the legend as drawn, the insights
+    and the recommendation's state."""
+    return page.evaluate("""() => [...document.querySelectorAll('section.chart')].map(section => {
+        const plot = section.querySelector('.js-plotly-plot');
+        const list = value => Array.isArray(value) ? [...value] : value;
+        return {
+            title: section.querySelector('h2').textContent,
+            traces: plot.data.map(t => ({name: t.name, mode: t.mode, yaxis: t.yaxis, showlegend: t.showlegend ?? true,
+                x: [...t.x], y: [...t.y], color: list(t.marker?.color), symbol: list(t.marker?.symbol),
+                ids: t.customdata ? t.customdata.map(c => c[2]) : [],
+                hover: t.customdata ? t.customdata.map(c => c[0]) : []})),
+            legend: [...plot.querySelectorAll('.legend .traces .legendtext')].map(t => t.textContent),
+            insights: [...section.querySelectorAll('.insights li')].map(li => li.textContent),
+        };
+    })""")
+
+
+def joined(ids: list[list[int]], value: Callable[[int], object]) -> list[object]:
+    """Plotly's coordinates of lines drawn as one trace: each line's values, a gap (None) between lines."""
+    out: list[object] = []
+    for i, line in enumerate(ids):
+        out += ([None] if i else []) + [value(point) for point in line]
+    return out
+
+
+def test_precisions_overlaid_on_one_chart_joined_per_model_with_int8_marked_unverified(precision_server: str) -> None:
+    server = precision_server
+    (chart,) = httpx.get(f"{server}/charts/data", params={"overlay": "precision"}).json()["charts"]
+    points = {p["result_id"]: p for p in chart["points"]}
+    by_label = {p["label"]: p for p in chart["points"]}
+    lines = {line["label"]: line["points"] for line in chart["lines"]}
+    assert set(lines) == {"resnet50", "levit_256", "test_vit"}  # mobilenet ran at one precision: no line
+    unverified = {p["result_id"] for p in chart["points"] if p["accuracy_unverified"]}
+    assert unverified == {by_label["resnet50 INT8"]["result_id"], by_label["levit_256 INT8"]["result_id"]}
+    SCREENSHOTS.mkdir(exist_ok=True)
+    data_requests: list[str] = []
+
+    with chromium_page() as (_, page):
+        page.on("request", lambda request: "/charts/data" in request.url and data_requests.append(request.url))
+        page.goto(f"{server}/charts?overlay=precision")
+        page.wait_for_selector("body[data-rendered=true]", timeout=10_000)
+        # The overlay is a filter: the page's early request asked for it, and no second request was needed.
+        assert data_requests == [f"{server}/charts/data?overlay=precision"]
+        assert page.input_value("#filters select[name=overlay]") == "precision"
+        assert "overlay" not in (page.get_attribute("#csv", "href") or "")
+
+        (shown,) = figure_state(page)  # one chart for the engine, every precision on it
+        assert shown["title"] == f"cpu · {CPU_HARDWARE} · openvino · precisions fp32, bf16 (default), int8"
+        traces = shown["traces"]
+        # Each model's precisions joined, in the API's order, beneath the markers (drawn first); test_vit on the strip.
+        on_main = [line["points"] for line in chart["lines"] if line["label"] != "test_vit"]  # in the API's order
+        drawn_lines = [t for t in traces if t["name"] == LINES_KEY]
+        assert [t["mode"] for t in drawn_lines] == ["lines", "lines"] and traces[:2] == drawn_lines
+        main_line, strip_line = drawn_lines
+        assert lines["levit_256"] == [by_label["levit_256 BF16"]["result_id"], by_label["levit_256 INT8"]["result_id"]]
+        assert main_line["yaxis"] == "y" and main_line["x"] == joined(on_main, lambda i: points[i]["throughput"])
+        assert main_line["y"] == joined(on_main, lambda i: points[i]["top1"])
+        assert strip_line["yaxis"] == "y2" and not strip_line["showlegend"]
+        assert strip_line["x"] == [points[i]["throughput"] for i in lines["test_vit"]] == [450.0, 900.0]
+
+        # A trace per precision, each its own colour; the INT8 points hollow, the others filled.
+        markers = {t["name"]: t for t in traces if t["mode"] == "markers+text" and t["name"] != "accuracy unknown"}
+        assert list(markers) == ["FP32", "BF16 (default)", "INT8"]
+        assert len({t["color"] for t in markers.values()}) == 3
+        assert {points[i]["precision_used"] for i in markers["INT8"]["ids"]} == {"int8"}
+        assert set(markers["INT8"]["ids"]) == unverified
+        int8_symbols = markers["INT8"]["symbol"]
+        assert all(s.endswith("-open") for s in (int8_symbols if isinstance(int8_symbols, list) else [int8_symbols]))
+        for name in ("FP32", "BF16 (default)"):
+            symbols = markers[name]["symbol"]
+            assert not any(s.endswith("-open") for s in (symbols if isinstance(symbols, list) else [symbols]))
+
+        # The hover says the top-1 is the float model's published figure, on the INT8 points only, and what each buys.
+        hovers = {i: h for t in traces for i, h in zip(t["ids"], t["hover"], strict=True)}
+        assert set(hovers) == set(points)
+        assert {i for i, h in hovers.items() if UNVERIFIED_HOVER in h} == unverified
+        assert "<b>4.9×</b> the throughput of resnet50 at the default precision (bf16)" in \
+            hovers[by_label["resnet50 INT8"]["result_id"]]
+        assert "calibrated on random inputs" in hovers[by_label["levit_256 INT8"]["result_id"]]
+
+        # The legend: the precisions, the families' symbols, one entry for the lines and one for the marking.
+        legend = shown["legend"]
+        assert legend.count(LINES_KEY) == 1 and legend.count(UNVERIFIED_KEY) == 1
+        assert {"FP32", "BF16 (default)", "INT8", "CNN", "transformer", "hybrid", "mobile"} <= set(legend)
+        assert "INT8: 4.9× resnet50, 2.1× levit_256 over the default (bf16)." in shown["insights"]
+        assert any(s.startswith("2 points ran INT8 with random calibration") for s in shown["insights"])
+
+        # The table marks the top-1 of the INT8 points, and says how they were calibrated.
+        headers = page.eval_on_selector_all("#results-table th", "cells => cells.map(c => c.dataset.key)")
+        rows = page.eval_on_selector_all("#results-table tbody tr", """rows => rows.map(r => [...r.cells].map(c =>
+            [c.textContent, c.querySelector('.unverified')?.title ?? '']))""")
+        top1, ran = headers.index("top1"), headers.index("precision_used")
+        cells = {row[0][0]: (row[top1], row[ran][0]) for row in rows}
+        assert len(cells) == len(points)
+        assert cells["resnet50 INT8"][0][0] == "80.38 (unverified: random calibration)"
+        assert cells["levit_256 INT8"][0][0] == "81.51 (unverified: random calibration)"
+        assert UNVERIFIED_HOVER in cells["resnet50 INT8"][0][1]
+        assert cells["resnet50 INT8"][1] == "int8 (random calibration)"
+        assert {label for label, (cell, _) in cells.items() if "unverified" in cell[0]} == {"resnet50 INT8", "levit_256 INT8"}
+        assert cells["resnet50 BF16"] == (["80.38", ""], "bf16")
+        page.locator("section.chart").first.screenshot(path=SCREENSHOTS / "chart-precisions-overlay.png")
+
+        # A budget on the overlaid chart: GET /recommend is asked about every precision (it knows no "all").
+        set_budget(page, "min_top1=80", min_top1="80")
+        (drawn,) = budget_state(page)
+        assert {i for i, p in drawn["points"].items() if p["outside"]} == {by_label["mobilenetv3_large_100 BF16"]["result_id"]}
+        assert "precision" not in page.get_attribute("section.chart .recommendation", "data-query")
+        page.click("#budget-clear")
+        wait_for_budget(page, "")
+
+        # Off again: a chart per precision, no lines, the INT8 chart still marked unverified.
+        page.select_option("#filters select[name=overlay]", "")
+        page.wait_for_selector("body[data-rendered=true]")
+        assert "overlay" not in page.url
+        separate = figure_state(page)
+        assert [s["title"].rsplit(" · ", 1)[1] for s in separate] == ["bf16", "fp32", "int8"]
+        assert not any(t["name"] == LINES_KEY for s in separate for t in s["traces"])
+        int8 = separate[2]
+        assert int8["legend"].count(UNVERIFIED_KEY) == 1
+        assert all(UNVERIFIED_HOVER in h for t in int8["traces"] for h in t["hover"])
+        assert not any(UNVERIFIED_KEY in s["legend"] for s in separate[:2])
+        page.select_option("#filters select[name=overlay]", "precision")
+        page.wait_for_selector("body[data-rendered=true]")
+        assert page.url.endswith("/charts?overlay=precision") and page.locator("section.chart").count() == 1

@@ -348,3 +348,13 @@ def test_no_hardware_sentence_without_two_models_with_a_share() -> None:
     assert not with_text(write_insights([using("a", 0.5), using("b", None)]), "measured peak")
     assert not with_text(write_insights([using("a", 0.5, "1"), using("a", 0.3, "2")]), "measured peak")
     assert not with_text(write_insights(SEED), "measured peak")
+
+
+def test_a_point_whose_top1_is_unverified_is_named_so_in_every_sentence() -> None:
+    points = [Point("1", "levit_256 INT8", "hybrid", 210.0, 81.5, unverified=True),
+              Point("2", "levit_256 BF16", "hybrid", 100.0, 81.5),
+              Point("3", "mobilenetv3 BF16", "mobile", 500.0, 75.8)]
+    text = " ".join(write_insights(points))
+    assert "levit_256 INT8 (81.5% unverified, 210 img/s)" in text
+    assert "levit_256 BF16 is dominated: levit_256 INT8 (top-1 unverified) is 2.1× faster" in text
+    assert "mobilenetv3 BF16 (75.8%, 500 img/s)" in text  # measured figures read as before
