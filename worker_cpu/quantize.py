@@ -11,7 +11,6 @@ its accuracy unverified.
 
 from __future__ import annotations
 
-import math
 import time
 from typing import Any
 
@@ -20,13 +19,13 @@ import numpy as np
 import openvino as ov
 
 from shared.jobs.vocabulary import CALIBRATION_IMAGES
+from shared.ml.calibration import random_batches
 
 
 def calibration_inputs(input_shape: tuple[int, ...], images: int = CALIBRATION_IMAGES) -> list[np.ndarray]:
-    """`images` random normal inputs (the normalised range of real ones), in batches of the IR's static shape;
-    the same every time, so one model always gives one quantized graph."""
-    rng = np.random.default_rng(0)
-    return [rng.standard_normal(input_shape, dtype=np.float32) for _ in range(math.ceil(images / input_shape[0]))]
+    """The random calibration set (shared.ml.calibration) as NNCF takes it: one item per batch of the IR's shape."""
+    batches = random_batches(input_shape, images)
+    return [batches[start:start + input_shape[0]] for start in range(0, len(batches), input_shape[0])]
 
 
 ATTENTION_OPS = frozenset({"Softmax", "ScaledDotProductAttention"})

@@ -1,5 +1,6 @@
 """The exact ONNX file a TensorRT engine is built from: the fused model at a static shape, exported in FP32,
-then (for fp16 and bf16) converted by NVIDIA ModelOpt AutoCast with fixed thresholds.
+then converted by NVIDIA ModelOpt: AutoCast with fixed thresholds for fp16 and bf16, post-training quantization
+into explicit Q/DQ pairs for int8 (worker_gpu.onnx_quantize).
 
 TensorRT 11 networks are strongly typed: the precision lives in this graph, not in a builder flag.
 Runs on the CPU; imports onnx and modelopt only when called.
@@ -13,7 +14,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from shared.jobs.vocabulary import CALIBRATION_IMAGES, DEFAULT_CALIBRATION
 from shared.measurement.pipeline import BenchmarkError
+from worker_gpu.onnx_quantize import quantize_int8
 
 OPSET = 17
 # AutoCast keeps in FP32 the nodes whose outputs exceed DATA_MAX on its reference run and the initializers
@@ -50,10 +53,16 @@ def autocast(fp32_path: Path, precision: str, path: Path) -> Path:
     return path
 
 
-def export(module: torch.nn.Module, input_shape: tuple[int, ...], precision: str, folder: Path) -> Path:
-    """Write `model.onnx` in `folder` at `precision` (fp32, fp16 or bf16); returns its path."""
+def export(module: torch.nn.Module, input_shape: tuple[int, ...], precision: str, folder: Path,
+           calibration: str = DEFAULT_CALIBRATION, images: int = CALIBRATION_IMAGES) -> Path:
+    """Write `model.onnx` in `folder` at `precision` (fp32, fp16, bf16 or int8); returns its path.
+
+    int8 calibrates activation ranges on `images` inputs of the `calibration` kind ("random": normal noise, which
+    times the same as real images but says nothing of accuracy); other precisions ignore both."""
     folder.mkdir(parents=True, exist_ok=True)
     fp32 = export_fp32(module, input_shape, folder / ("model.onnx" if precision == "fp32" else "model.fp32.onnx"))
     if precision == "fp32":
         return fp32
+    if precision == "int8":
+        return quantize_int8(fp32, input_shape, calibration, images, folder / "model.onnx")
     return autocast(fp32, precision, folder / "model.onnx")

@@ -2,9 +2,14 @@
 in the job's precision (AutoCast: TensorRT 11 networks are strongly typed), built into an engine that is
 cached on disk, run with execute_async_v3 on a torch CUDA stream, timed by CUDA events.
 
+int8: the ONNX graph carries ModelOpt's explicit Q/DQ pairs (calibrated on the job's `calibration`), and the
+same strongly typed build makes INT8 layers of them; the rest of the graph is FP16. The result says int8 only
+when enough of the graph's convolutions and matmuls are behind Q/DQ (MIN_INT8_LAYER_SHARE).
+
 Device buffers and the stream come from torch rather than pycuda: one CUDA context (the one torch creates),
 and one fewer compiled dependency. NOT YET RUN ON A GPU: written to TensorRT 11's Python documentation;
-everything around it (export, AutoCast, cache keys, error messages) is tested on the CPU.
+everything around it (export, AutoCast, INT8 quantization, cache keys, error messages) is tested on the CPU.
+The INT8 build is written, not runnable here: no GPU, no TensorRT on the machine it was written on.
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from typing import Any
 
 import torch
 
+from shared.jobs.vocabulary import DEFAULT_CALIBRATION, MIN_INT8_LAYER_SHARE
 from shared.measurement.cache import cache_key, cached
 from shared.measurement.hardware import versions
 from shared.measurement.memory import size_mb
 from shared.measurement.pipeline import BenchmarkError, BenchSpec, PreparedEngine, Report, gpu_precision
 from worker_gpu.cuda_timing import OutOfMemoryExplained, out_of_memory_message, run_timed
 from worker_gpu.devices import gpu_hardware
+from worker_gpu.onnx_quantize import HIGH_PRECISION
 from worker_gpu.torch_engine import cuda_detail
 
 WORKSPACE_BYTES = 8 << 30  # bounded scratch memory for tactics; larger rarely helps at batch 256
@@ -31,9 +38,25 @@ OPTIMIZATION_LEVEL = 3  # TensorRT's default: levels 4-5 build much longer for l
 
 
 def engine_key(spec: BenchSpec, tensorrt_version: str, gpu: str, compute_capability: str) -> str:
-    """Everything that changes an engine: model, input shape, batch, precision, TensorRT, GPU and its architecture."""
-    return cache_key(spec, precision=gpu_precision(spec.precision), tensorrt=tensorrt_version, gpu=gpu,
-                     compute_capability=compute_capability)
+    """Everything that changes an engine: model, input shape, batch, precision (int8: and its calibration),
+    TensorRT, GPU and its architecture. Other precisions' keys are as before INT8 existed, so their engines stay cached."""
+    precision = gpu_precision(spec.precision)
+    calibrated = {"calibration": calibration(spec)} if precision == "int8" else {}
+    return cache_key(spec, precision=precision, tensorrt=tensorrt_version, gpu=gpu, compute_capability=compute_capability,
+                     **calibrated)
+
+
+def calibration(spec: BenchSpec) -> str:
+    """What an int8 job's activation ranges are calibrated on (a job that names none gets the default)."""
+    return spec.calibration or DEFAULT_CALIBRATION
+
+
+def precision_used(precision: str, int8_layer_share: float | None) -> str:
+    """int8 only when at least MIN_INT8_LAYER_SHARE of the convolutions and matmuls run quantized; otherwise
+    mostly FP16 (what ModelOpt leaves unquantized), and the result says so."""
+    if precision != "int8":
+        return precision
+    return "int8" if int8_layer_share is not None and int8_layer_share >= MIN_INT8_LAYER_SHARE else HIGH_PRECISION
 
 
 def parser_errors(parser: Any) -> str:
@@ -203,20 +226,25 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
     key = engine_key(spec, trt.__version__, props.name, capability)
     root = spec.cache_dir / "tensorrt"
 
+    precision = gpu_precision(spec.precision)
+
     def build(folder: Path) -> dict[str, Any]:
         from shared.ml.prepare import prepare as prepare_model
+        from worker_gpu.onnx_check import qdq_share
         from worker_gpu.onnx_export import export
 
         report("converting", 0.0)
         model = prepare_model(spec.base_model or spec.model, spec.input_size, spec.batch_size, spec.model_kwargs)
         started = time.perf_counter()
-        onnx_path = export(model.module, model.input_shape, gpu_precision(spec.precision), folder / "onnx")
+        onnx_path = export(model.module, model.input_shape, precision, folder / "onnx", calibration=calibration(spec))
         onnx_s = time.perf_counter() - started
+        # Read from the graph before it is removed: the Q/DQ pairs are what the strongly typed build makes INT8.
+        share = qdq_share(onnx_path) if precision == "int8" else None
         report("building engine", 0.0)
         build_s = build_engine(onnx_path, folder / "engine.plan", spec.batch_size, spec.build_limit_s)
         shutil.rmtree(folder / "onnx")  # the engine is what is cached; the ONNX file is rebuilt on demand
         return {"params_m": model.params_m, "gflops": model.gflops, "onnx_s": onnx_s, "build_s": build_s,
-                "engine_mb": round((folder / "engine.plan").stat().st_size / 2**20, 1)}
+                "engine_mb": round((folder / "engine.plan").stat().st_size / 2**20, 1), "int8_layer_share": share}
 
     folder, meta, hit = cached(root, key, build)
     engine = load_engine(folder / "engine.plan", spec.batch_size)
@@ -228,11 +256,13 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
             raise BenchmarkError("TensorRT built an engine it cannot load again; please report it with the worker's log")
     hardware, detail = gpu_hardware()
     runner = TensorRTRunner(engine, spec.batch_size, device)
+    share = meta.get("int8_layer_share")
+    quantized = {"int8_layer_share": round(share, 3)} if precision == "int8" and share is not None else {}
     return PreparedEngine(
-        runnable=runner, streams=1, precision_used=gpu_precision(spec.precision),
+        runnable=runner, streams=1, precision_used=precision_used(precision, share),
         artifact_mb=size_mb(folder / "engine.plan"), device_memory_mb=lambda: engine_memory_mb(runner, folder),
         cache_hit=hit, params_m=meta["params_m"], gflops=meta["gflops"], hardware=hardware,
-        hardware_detail=detail | cuda_detail(device),
+        hardware_detail=detail | cuda_detail(device) | quantized,
         versions=versions("tensorrt", "torch", "timm", "nvidia-modelopt", "onnx") | {"tensorrt": trt.__version__},
         details={"engine": str(folder / "engine.plan"), "build_s": meta["build_s"], "onnx_s": meta["onnx_s"],
                  "engine_mb": meta["engine_mb"], "workspace_gb": WORKSPACE_BYTES >> 30,

@@ -52,7 +52,8 @@ AUTO_PRECISION_ON_GPU = "fp16"  # the seed's setting; TensorRT 11 is strongly ty
 DEFAULT_CALIBRATION = "random"
 CALIBRATION_IMAGES = 300
 # A result's precision_used is int8 only when at least this share of its convolutions and matrix multiplications
-# run quantized (read back from the engine); the share itself is in hardware_detail["int8_layer_share"].
+# run quantized (read back from OpenVINO's runtime model; for TensorRT, the Q/DQ coverage of the ONNX graph it is
+# built from); the share itself is in hardware_detail["int8_layer_share"].
 MIN_INT8_LAYER_SHARE = 0.5
 
 

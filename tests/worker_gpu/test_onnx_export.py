@@ -119,6 +119,9 @@ def test_bad_arguments_are_errors_not_tracebacks(tmp_path: Path, capsys: pytest.
         with pytest.raises(SystemExit) as stopped:
             main(["--model", "test_resnet", *argv])
         assert stopped.value.code == 2 and "must be a whole number from" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as stopped:  # the negative control takes Q/DQ pairs out: only an INT8 graph has them
+        main(["--model", "test_resnet", "--batch-size", "1", "--precision", "fp16", "--strip-qdq"])
+    assert stopped.value.code == 2 and "use it with --precision int8" in capsys.readouterr().err
     (tmp_path / "a-file").write_text("")
     assert main(["--model", "test_resnet", "--batch-size", "1", "--out", str(tmp_path / "a-file" / "x")]) == 2
     assert main(["--model", "resnet5000", "--batch-size", "1"]) == 2
