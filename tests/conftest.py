@@ -141,6 +141,23 @@ def migrated(stack: Stack) -> Stack:
 @pytest.fixture
 def client(stack: Stack) -> Iterator[TestClient]:
     """The API in this process (FastAPI's TestClient), over the test's stack."""
+    yield from _api_client()
+
+
+@pytest.fixture
+def distributed_client(distributed_stack: Stack) -> Iterator[TestClient]:
+    """The API over Redis and PostgreSQL only, as compose runs it: for end-to-end tests whose subject is not what
+    differs between the two stacks (each of those runs on both)."""
+    yield from _api_client()
+
+
+@pytest.fixture
+def embedded_client(embedded_stack: Stack) -> Iterator[TestClient]:
+    """The API over SQLite and the embedded broker only (see distributed_client)."""
+    yield from _api_client()
+
+
+def _api_client() -> Iterator[TestClient]:
     from api.main import app
     from api.services.chart_cache import forget
 

@@ -17,13 +17,14 @@ ON_CPU = {"SPEEDBOARD_GPU_DEVICE": "cpu"}
 
 
 def test_gpu_jobs_run_on_a_gpu_worker_and_its_failures_say_why(
-    client: TestClient, stack: Stack, start_worker: Callable[..., WorkerProcess]
+    distributed_client: TestClient, distributed_stack: Stack, start_worker: Callable[..., WorkerProcess]
 ) -> None:
+    client = distributed_client  # Redis and PostgreSQL, as compose runs the GPU worker
     waiting = client.post("/jobs", json={"model": "test_resnet", "backend": "gpu", "engine": "torch"}).json()
     assert waiting["detail"].startswith("waiting for a gpu worker (none connected")
     client.delete(f"/jobs/{waiting['id']}")
 
-    worker = start_worker(stack, backend="gpu", env=ON_CPU)
+    worker = start_worker(distributed_stack, backend="gpu", env=ON_CPU)
     listed = client.get("/workers", params={"backend": "gpu"}).json()["items"]
     assert [(w["name"], w["hardware"]) for w in listed] == [(worker.name, CPU_LABEL)]
 

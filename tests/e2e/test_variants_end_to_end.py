@@ -16,14 +16,15 @@ pytestmark = pytest.mark.e2e
 
 
 def test_a_variant_runs_with_its_kwargs_and_a_broken_one_fails_with_the_constructors_message(
-    client: TestClient, stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
+    embedded_client: TestClient, embedded_stack: Stack, start_worker: Callable[[Stack], WorkerProcess]
 ) -> None:
+    client = embedded_client  # one stack: the other end-to-end tests run the job path on both
     registered = client.post("/models", json={"name": "test_vit_shallow", "base": "test_vit", "kwargs": {"depth": 1},
                                            "top1": 12.5, "source": "made up for the test"}).json()
     with session_scope() as session:  # e.g. registered under an older timm that took these arguments
         session.add(CatalogEntry(name="test_vit_broken", kind="variant", base="test_vit", kwargs={"embed_dim": [64]}))
         session.commit()
-    worker = start_worker(stack)
+    worker = start_worker(embedded_stack)
     good = client.post("/jobs", json={"model": "test_vit_shallow", "backend": "cpu", "duration_s": 1}).json()["id"]
     bad = client.post("/jobs", json={"model": "test_vit_broken", "backend": "cpu", "duration_s": 1}).json()["id"]
 

@@ -6,10 +6,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
-import openvino as ov
 import pytest
 
-from shared.measurement.pipeline import BenchmarkError, BenchSpec, check_spec, run_benchmark
+from shared.measurement.pipeline import BenchmarkError, BenchSpec, check_spec
 from worker_cpu import openvino_engine
 from worker_cpu.quantize import calibration_inputs
 
@@ -20,22 +19,7 @@ def int8_spec(model: str, tmp_path: Path, **overrides: object) -> BenchSpec:
     return BenchSpec(**(values | overrides))  # type: ignore[arg-type]
 
 
-# A CNN (depthwise convolutions, squeeze-excite) and a ViT (fused attention: NNCF's transformer model type).
-@pytest.mark.parametrize(("model", "model_type"), [("test_efficientnet", "default"), ("test_vit", "transformer")])
-def test_an_int8_job_runs_quantized_and_says_so(model: str, model_type: str, tmp_path: Path) -> None:
-    spec = int8_spec(model, tmp_path)
-    outcome = run_benchmark(spec, lambda *_: None, lambda: False)
-    described, run = outcome["described"], outcome["run"]
-    assert described["precision_used"] == "int8" and described["calibration"] == "random"
-    detail = described["hardware_detail"]
-    # Every convolution and matrix multiplication of these two runs in u8/i8, read back from the runtime model.
-    assert detail["int8_layer_share"] == 1.0 and detail["float_precision"] in ("fp32", "bf16", "fp16")
-    quantization = detail["engine"]["quantization"]
-    assert quantization["model_type"] == model_type and quantization["calibration"] == "random"
-    assert quantization["calibration_images"] == 300 and quantization["quantizer"].startswith("nncf ")
-    assert run["throughput"] > 0 and run["cache_hit"] is False
-    xml = Path(detail["engine"]["ir"])
-    assert any(op.get_type_name() == "FakeQuantize" for op in ov.Core().read_model(xml).get_ops())
+# An int8 job of a CNN and of a ViT through a real worker: tests/e2e/test_int8_end_to_end.py.
 
 
 def test_quantized_outputs_follow_the_float_model(tmp_path: Path) -> None:
