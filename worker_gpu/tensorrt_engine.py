@@ -23,14 +23,14 @@ from typing import Any
 
 import torch
 
-from shared.jobs.vocabulary import DEFAULT_CALIBRATION, MIN_INT8_LAYER_SHARE
+from shared.jobs.vocabulary import CALIBRATION_IMAGES, MIN_INT8_LAYER_SHARE
 from shared.measurement.cache import cache_key, cached
 from shared.measurement.hardware import versions
 from shared.measurement.memory import size_mb
 from shared.measurement.pipeline import BenchmarkError, BenchSpec, PreparedEngine, Report, gpu_precision
 from worker_gpu.cuda_timing import OutOfMemoryExplained, out_of_memory_message, run_timed
 from worker_gpu.devices import gpu_hardware
-from worker_gpu.onnx_quantize import HIGH_PRECISION
+from worker_gpu.onnx_quantize import CALIBRATION_METHOD, HIGH_PRECISION
 from worker_gpu.torch_engine import cuda_detail
 
 WORKSPACE_BYTES = 8 << 30  # bounded scratch memory for tactics; larger rarely helps at batch 256
@@ -38,17 +38,14 @@ OPTIMIZATION_LEVEL = 3  # TensorRT's default: levels 4-5 build much longer for l
 
 
 def engine_key(spec: BenchSpec, tensorrt_version: str, gpu: str, compute_capability: str) -> str:
-    """Everything that changes an engine: model, input shape, batch, precision (int8: and its calibration),
-    TensorRT, GPU and its architecture. Other precisions' keys are as before INT8 existed, so their engines stay cached."""
+    """Everything that changes an engine: model, input shape, batch, precision, TensorRT, GPU and its architecture;
+    for int8 also what quantized it (calibration, its size and method, ModelOpt and onnx). Other precisions' keys are
+    as before INT8 existed, so their engines stay cached."""
     precision = gpu_precision(spec.precision)
-    calibrated = {"calibration": calibration(spec)} if precision == "int8" else {}
+    quantized = {"calibration": spec.calibration, "calibration_images": CALIBRATION_IMAGES,
+                 "calibration_method": CALIBRATION_METHOD, "quantizer": versions("nvidia-modelopt", "onnx")}
     return cache_key(spec, precision=precision, tensorrt=tensorrt_version, gpu=gpu, compute_capability=compute_capability,
-                     **calibrated)
-
-
-def calibration(spec: BenchSpec) -> str:
-    """What an int8 job's activation ranges are calibrated on (a job that names none gets the default)."""
-    return spec.calibration or DEFAULT_CALIBRATION
+                     **(quantized if precision == "int8" else {}))
 
 
 def precision_used(precision: str, int8_layer_share: float | None) -> str:
@@ -236,7 +233,7 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
         report("converting", 0.0)
         model = prepare_model(spec.base_model or spec.model, spec.input_size, spec.batch_size, spec.model_kwargs)
         started = time.perf_counter()
-        onnx_path = export(model.module, model.input_shape, precision, folder / "onnx", calibration=calibration(spec))
+        onnx_path = export(model.module, model.input_shape, precision, folder / "onnx", calibration=str(spec.calibration))
         onnx_s = time.perf_counter() - started
         # Read from the graph before it is removed: the Q/DQ pairs are what the strongly typed build makes INT8.
         share = qdq_share(onnx_path) if precision == "int8" else None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from api.schemas import ResultPublic
-from shared.catalog.accuracy import AccuracyBook, unverified_because
+from shared.catalog.accuracy import AccuracyBook, unverified_accuracy
 from shared.db.tables import CatalogEntry
 
 
@@ -17,5 +17,5 @@ def load_book(session: Session) -> AccuracyBook:
 def with_accuracy(result: ResultPublic, book: AccuracyBook) -> ResultPublic:
     for field, value in book.lookup(result.model, result.pretrained_tag, result.input_size).model_dump().items():
         setattr(result, field, value)
-    result.accuracy_unverified = unverified_because(result.calibration) if result.top1 is not None else None
+    result.accuracy_unverified = unverified_accuracy(result.calibration, result.top1)
     return result

@@ -22,7 +22,7 @@ from shared.analysis.curves import Config, curve, curve_insight
 from shared.analysis.frontier import Point, frontier_certainty, pareto_frontier
 from shared.analysis.insights import write_insights
 from shared.analysis.precisions import Ran, default_precision, gains_insights, lines
-from shared.catalog.accuracy import AccuracyBook, unverified_because
+from shared.catalog.accuracy import AccuracyBook, unverified_accuracy
 from shared.catalog.registry import lookup
 from shared.db.tables import Result, Suite
 
@@ -188,7 +188,7 @@ def _point(row: Any, book: AccuracyBook, runs: list[tuple[int, float]]) -> dict[
         batch_size=row.batch_size, streams=row.streams, input_size=row.input_size,
         precision=row.precision, precision_used=row.precision_used, cuda_graphs=row.cuda_graphs,
         calibration=row.calibration,
-        accuracy_unverified=unverified_because(row.calibration) if accuracy.top1 is not None else None,
+        accuracy_unverified=unverified_accuracy(row.calibration, accuracy.top1),
         method_version=row.method_version, params_m=row.params_m, gflops=row.gflops,
         hardware=row.hardware, created_at=row.created_at.isoformat(), runs=row.runs, stable=row.stable, frontier=False,
         frontier_certainty=None, runs_url=f"/results?config={row.config_key}&limit=1000",  # the key is hex: nothing to escape
@@ -228,7 +228,8 @@ def _chart(key: tuple[str, str, str, str], points: list[dict[str, Any]],
 def _ran(points: list[dict[str, Any]]) -> list[Ran]:
     """The points as shared.analysis.precisions sees them: a model is its label (before any precision or
     configuration is added to it), tag and input size."""
-    return [Ran(p["result_id"], p["label"], p["precision"], p["precision_used"], p["throughput"]) for p in points]
+    return [Ran(p["result_id"], p["label"], p["precision"], p["precision_used"], p["throughput"], p["input_size"])
+            for p in points]
 
 
 def _unverified_insight(points: list[dict[str, Any]]) -> list[str]:
@@ -238,14 +239,16 @@ def _unverified_insight(points: list[dict[str, Any]]) -> list[str]:
     reasons = sorted({p["accuracy_unverified"] for p in unverified})
     count = len(unverified)
     its = "its" if count == 1 else "their"
-    return [f"{count} point{'s' if count != 1 else ''} ran INT8 with {' or '.join(reasons)}: drawn at {its} model's "
+    return [f"{count} point{'s' if count != 1 else ''} quantized to INT8 with {' or '.join(reasons)}: drawn at {its} model's "
             "published top-1, which was measured on the float model, not on this engine (accuracy unverified)."]
 
 
 def _fastest_configuration(known: list[Point], points: list[dict[str, Any]]) -> list[Point]:
-    """Each model once, at its highest throughput: its other configurations are dominated by it (same accuracy,
-    less speed), which says nothing about models; the curves' sentences compare a model's configurations."""
-    model_of = {str(p["result_id"]): (p["model"], p["pretrained_tag"], p["input_size"]) for p in points}
+    """Each model once per precision that ran, at its highest throughput: its other configurations are dominated by
+    it (same accuracy, less speed), which says nothing about models; the curves' sentences compare a model's
+    configurations. (Per precision: on an overlaid chart a model's float points stay in, not only its INT8 one.)"""
+    model_of = {str(p["result_id"]): (p["model"], p["pretrained_tag"], p["input_size"], p["precision_used"])
+                for p in points}
     fastest: dict[tuple[Any, ...], Point] = {}
     for point in known:
         model = model_of[point.key]

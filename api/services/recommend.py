@@ -14,7 +14,7 @@ from api.errors import NotFound
 from api.services.accuracy import load_book
 from api.services.results import newest_per_config, runs_of
 from shared.analysis.budget import Budget, Candidate, Verdict, answer, recommend
-from shared.catalog.accuracy import unverified_because
+from shared.catalog.accuracy import unverified_accuracy
 from shared.db.tables import Result, Suite
 
 COLUMNS = (Result.id, Result.model, Result.pretrained_tag, Result.backend, Result.engine, Result.hardware,
@@ -41,21 +41,24 @@ def recommendation(session: Session, budget: Budget, backend: str | None, hardwa
             query = query.where(col(column) == value)
     rows = {row.id: row for row in newest_per_config(session.exec(query).all())}
     book = load_book(session)
-    candidates = [_candidate(row, book.lookup(row.model, row.pretrained_tag, row.input_size).top1, include_unverified)
-                  for row in rows.values()]
+    published = {row.id: book.lookup(row.model, row.pretrained_tag, row.input_size).top1 for row in rows.values()}
+    candidates = [_candidate(row, published[row.id], include_unverified) for row in rows.values()]
     found = recommend(candidates, budget, misses_limit=misses_limit)
     items, unranked = found.items[:limit], found.unranked[:limit]
     runs = runs_of(session, [v.candidate.key for v in (*items, *unranked, *found.misses)])  # only of those listed
-    shape = lambda verdicts: [_item(v, rows[v.candidate.key], runs.get(v.candidate.key, [])) for v in verdicts]  # noqa: E731
+    shape = lambda verdicts: [_item(v, rows[v.candidate.key], runs.get(v.candidate.key, []),  # noqa: E731
+                                    unverified_accuracy(rows[v.candidate.key].calibration, published[v.candidate.key]))
+                              for v in verdicts]
     return {"items": shape(items), "unranked": shape(unranked), "misses": shape(found.misses),
             "total": len(found.items), "considered": found.considered, "budget": budget.describe(),
             "answer": answer(found, budget, _where(hardware, rows.values()))}
 
 
-def config_label(model: str, batch_size: int, streams: int, backend: str, precision_used: str = "") -> str:
+def config_label(model: str, batch_size: int, streams: int, backend: str, precision_used: str = "",
+                 calibration: str | None = None) -> str:
     """e.g. "resnet50 (batch 8 × 2 streams)"; an int8 configuration says so ("resnet50 (batch 1 × 2 streams, int8)"):
-    beside the float one it would otherwise read the same."""
-    quantized = ", int8" if precision_used == "int8" else ""
+    beside the float one it would otherwise read the same. So does one asked as int8 that ran mostly in float."""
+    quantized = ", int8" if precision_used == "int8" else f", asked int8, ran {precision_used}" if calibration else ""
     if backend == "gpu":
         return f"{model} (batch {batch_size}{quantized})"
     return f"{model} (batch {batch_size} × {streams} stream{'s' if streams != 1 else ''}{quantized})"
@@ -64,8 +67,8 @@ def config_label(model: str, batch_size: int, streams: int, backend: str, precis
 def _candidate(row: Any, top1: float | None, include_unverified: bool) -> Candidate:
     name = f"{row.model}.{row.pretrained_tag}" if row.pretrained_tag else row.model
     memory = row.device_memory_mb if row.backend == "gpu" else row.peak_rss_mb
-    label = config_label(name, row.batch_size, row.streams, row.backend, row.precision_used)
-    why = unverified_because(row.calibration) if top1 is not None else None
+    label = config_label(name, row.batch_size, row.streams, row.backend, row.precision_used, row.calibration)
+    why = unverified_accuracy(row.calibration, top1)
     withheld = None
     if why and not include_unverified:
         withheld = (f"{top1:g} % is the float model's published top-1, unmeasured on this {row.precision_used} engine "
@@ -77,7 +80,7 @@ def _candidate(row: Any, top1: float | None, include_unverified: bool) -> Candid
                      unverified=bool(why) and include_unverified)
 
 
-def _item(verdict: Verdict, row: Any, runs: list[tuple[int, float]]) -> dict[str, Any]:
+def _item(verdict: Verdict, row: Any, runs: list[tuple[int, float]], unverified: str | None) -> dict[str, Any]:
     return {
         "model": row.model, "pretrained_tag": row.pretrained_tag, "label": verdict.candidate.label,
         "backend": row.backend, "engine": row.engine, "hardware": row.hardware, "precision": row.precision,
@@ -87,7 +90,7 @@ def _item(verdict: Verdict, row: Any, runs: list[tuple[int, float]]) -> dict[str
         "memory_mb": verdict.candidate.memory_mb, "top1": verdict.candidate.top1, "repeats": row.repeats,
         "verdict": verdict.verdict, "straddles": verdict.straddles,
         "misses_by": {name: vars(miss) for name, miss in verdict.misses_by.items()},
-        "accuracy_unverified": unverified_because(row.calibration), "calibration": row.calibration,
+        "accuracy_unverified": unverified, "calibration": row.calibration,
         "reason": verdict.reason, "result_ids": [row.id], "run_ids": [run_id for run_id, _ in runs],
         "measured_at": row.created_at.isoformat(),
     }

@@ -57,7 +57,10 @@ function frontierOf(points) {
 }
 
 function budgetFrontierTrace(chart, budget) {
-  const frontier = frontierOf(chart.points.filter((p) => !outsideBudget(p, budget)));
+  // A top-1 floor cannot be judged on an unverified top-1 (int8, random calibration): such a point stays drawn but is
+  // not on the frontier within the budget, as /recommend leaves it unranked.
+  const judged = (p) => !outsideBudget(p, budget) && !(budget.minTop1 !== null && p.accuracy_unverified);
+  const frontier = frontierOf(chart.points.filter(judged));
   return {
     type: "scatter", mode: "lines+markers", name: "Frontier within the budget", xaxis: "x", yaxis: "y",
     hoverinfo: "skip", ids: frontier.map((p) => String(p.result_id)),

@@ -163,7 +163,10 @@ async function loadChartsOnce(load) {
     if (load !== state.loads) return;
     fillFilters(data.options, filters);
     // The overlay is how the charts are drawn, not which results: the CSV is the same without it.
-    $("#csv").href = `/results?${queryString({ ...filters, overlay: "" }, { format: "csv", limit: "10000" })}`;
+    // The Precision filter is the precision that ran (as the charts are drawn): /results calls it precision_used.
+    // The overlay is how the charts are drawn, not which results: the CSV is the same without it.
+    const csv = { ...filters, overlay: "", precision: "", precision_used: filters.precision };
+    $("#csv").href = `/results?${queryString(csv, { format: "csv", limit: "10000" })}`;
     state.charts = data.charts;
     await renderCharts(data.charts);
     renderEmpty(data, filters);

@@ -7,6 +7,7 @@ AVX512-BF16, fp32 on others, fp16 on a GPU). Every name and number comes from th
 
 from __future__ import annotations
 
+import statistics
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ class Ran:
     precision: str  # asked (auto, fp32, ..., int8)
     precision_used: str
     throughput: float
+    input_size: int = 0  # one model at two input sizes is two models here: their speeds are not comparable
 
 
 @dataclass(frozen=True)
@@ -46,26 +48,30 @@ def default_precision(points: Iterable[Ran]) -> str | None:
 def lines(points: Sequence[Ran]) -> list[Line]:
     """Each model measured at two or more precisions: its fastest point per precision, joined in ORDER."""
     default = default_precision(points)
-    best: dict[str, dict[str, Ran]] = defaultdict(dict)
+    best: dict[tuple[str, int], dict[str, Ran]] = defaultdict(dict)
     for point in points:
-        held = best[point.model].get(point.precision_used)
+        held = best[(point.model, point.input_size)].get(point.precision_used)
         if held is None or point.throughput > held.throughput:
-            best[point.model][point.precision_used] = point
+            best[(point.model, point.input_size)][point.precision_used] = point
+    sizes: dict[str, set[int]] = defaultdict(set)
+    for model, size in best:
+        sizes[model].add(size)
     found = []
-    for model, by_precision in sorted(best.items()):
+    for (model, size), by_precision in sorted(best.items()):
         if len(by_precision) < 2:
             continue
         ordered = [by_precision[p] for p in sorted(by_precision, key=_rank)]
         base = by_precision.get(default) if default else None
         speedups = {p.precision_used: p.throughput / base.throughput for p in ordered
                     if base is not None and p is not base and base.throughput > 0}
-        found.append(Line(model, [p.key for p in ordered], [p.precision_used for p in ordered], speedups))
+        name = f"{model} ({size}px)" if len(sizes[model]) > 1 else model
+        found.append(Line(name, [p.key for p in ordered], [p.precision_used for p in ordered], speedups))
     return found
 
 
 def gains_insights(found: Sequence[Line], default: str | None) -> list[str]:
     """One sentence per precision, e.g. "INT8: 4.9× resnet50, 2.1× levit_256 over the default (bf16)." — largest
-    first, at most MAX_NAMED models named, the median when more were measured."""
+    first, at most MAX_NAMED models named, and the median of all when more were measured."""
     if default is None:
         return []
     by_precision: dict[str, list[tuple[float, str]]] = defaultdict(list)
@@ -78,8 +84,8 @@ def gains_insights(found: Sequence[Line], default: str | None) -> list[str]:
         named = ", ".join(f"{_ratio(ratio)} {model}" for ratio, model in ranked[:MAX_NAMED])
         more = ""
         if len(ranked) > MAX_NAMED:
-            middle = sorted(ratio for ratio, _ in ranked)[len(ranked) // 2]
-            more = f" and {len(ranked) - MAX_NAMED} more (median {_ratio(middle)})"
+            middle = statistics.median(ratio for ratio, _ in ranked)
+            more = f" and {len(ranked) - MAX_NAMED} more (median of the {len(ranked)}: {_ratio(middle)})"
         sentences.append(f"{precision.upper()}: {named}{more} over the default ({default}).")
     return sentences
 

@@ -80,8 +80,9 @@ class AccuracyBook:
                         top1_source=entry.source, family=family)
 
 
-def unverified_because(calibration: str | None) -> str | None:
-    """Why a result's top-1 (the published figure of the float model) is not its engine's own, or None when it is
-    as good as the catalog's: an int8 engine calibrated on random inputs computes something close to the model, but
-    how close on ImageNet nobody measured. (Engines calibrated and evaluated on real images come with their accuracy.)"""
-    return "random calibration" if calibration == "random" else None
+def unverified_accuracy(calibration: str | None, top1: float | None) -> str | None:
+    """Why a result's top-1 (the published figure of the float model) is not its engine's own, or None when the
+    published figure applies or there is none: an int8 engine calibrated on random inputs computes something close
+    to the model, but how close on ImageNet nobody measured. (Engines calibrated and evaluated on real images come
+    with their accuracy.)"""
+    return "random calibration" if calibration == "random" and top1 is not None else None

@@ -210,7 +210,8 @@ def test_int8_points_are_drawn_at_the_published_accuracy_marked_unverified(clien
     int8 = {p["label"]: p for p in charts["int8"]["points"]}
     assert (int8["resnet50"]["top1"], int8["resnet50"]["accuracy_unverified"]) == (80.382, "random calibration")
     assert int8["resnet50"]["calibration"] == "random"
-    assert "2 points ran INT8 with random calibration: drawn at their model's published top-1" in charts["int8"]["insights"][0]
+    assert charts["int8"]["insights"][0].startswith(
+        "2 points quantized to INT8 with random calibration: drawn at their model's published top-1")
     assert all(p["accuracy_unverified"] is None for p in charts["bf16"]["points"])
     assert not any("unverified" in sentence for sentence in charts["bf16"]["insights"])
 
@@ -230,4 +231,7 @@ def test_overlay_puts_a_models_precisions_on_one_chart_joined_with_what_each_buy
     assert lines["resnet50"]["speedups"] == {"fp32": 0.5, "int8": 4.9} and lines["levit_256"]["speedups"] == {"int8": 2.1}
     assert chart["insights"][:2] == ["INT8: 4.9× resnet50, 2.1× levit_256 over the default (bf16).",
                                      "FP32: 0.50× resnet50 over the default (bf16)."]
+    # Each precision of a model is compared, its float points too; the INT8 one named unverified wherever it appears.
+    text = " ".join(chart["insights"])
+    assert "resnet50 BF16 is dominated: resnet50 INT8 (top-1 unverified) is 4.9× faster" in text
     assert client.get("/charts/data", params={"overlay": "batch"}).status_code == 422

@@ -697,7 +697,7 @@ def test_precisions_overlaid_on_one_chart_joined_per_model_with_int8_marked_unve
         assert legend.count(LINES_KEY) == 1 and legend.count(UNVERIFIED_KEY) == 1
         assert {"FP32", "BF16 (default)", "INT8", "CNN", "transformer", "hybrid", "mobile"} <= set(legend)
         assert "INT8: 4.9× resnet50, 2.1× levit_256 over the default (bf16)." in shown["insights"]
-        assert any(s.startswith("2 points ran INT8 with random calibration") for s in shown["insights"])
+        assert any(s.startswith("2 points quantized to INT8 with random calibration") for s in shown["insights"])
 
         # The table marks the top-1 of the INT8 points, and says how they were calibrated.
         headers = page.eval_on_selector_all("#results-table th", "cells => cells.map(c => c.dataset.key)")
