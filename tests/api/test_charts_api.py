@@ -10,7 +10,7 @@ from sqlmodel import col, update
 
 from shared.db.engine import session_scope
 from shared.db.tables import CatalogEntry, Result
-from tests.factories import make_result, seed
+from tests.factories import make_result, precision_results, seed
 
 CPU = "Intel Xeon Processor, 2 cores"
 
@@ -187,24 +187,8 @@ def test_a_model_at_several_configurations_gets_a_throughput_latency_curve(clien
     assert all(p["latency_ms"]["p99"] == p["latency_p99_ms"] for p in chart["points"])
 
 
-def seed_precisions() -> None:
-    """resnet50 and levit_256 at the default (auto: bf16 here), fp32 and int8 calibrated on random inputs; mobilenet at
-    auto only."""
-    seed(
-        make_result(1, precision="auto", precision_used="bf16", throughput=60.0),
-        make_result(2, precision="fp32", precision_used="fp32", throughput=30.0),
-        make_result(3, precision="int8", precision_used="int8", calibration="random", throughput=294.0),
-        make_result(4, model="levit_256", pretrained_tag="fb_dist_in1k", precision="auto", precision_used="bf16",
-                    throughput=100.0),
-        make_result(5, model="levit_256", pretrained_tag="fb_dist_in1k", precision="int8", precision_used="int8",
-                    calibration="random", throughput=210.0),
-        make_result(6, model="mobilenetv3_large_100", pretrained_tag="ra_in1k", precision="auto", precision_used="bf16",
-                    throughput=500.0),
-    )
-
-
 def test_int8_points_are_drawn_at_the_published_accuracy_marked_unverified(client: TestClient) -> None:
-    seed_precisions()
+    seed(*precision_results())
     charts = {c["precision"]: c for c in client.get("/charts/data").json()["charts"]}
     assert set(charts) == {"bf16", "fp32", "int8"} and charts["int8"]["lines"] == []  # one chart per precision by default
     int8 = {p["label"]: p for p in charts["int8"]["points"]}
@@ -217,7 +201,7 @@ def test_int8_points_are_drawn_at_the_published_accuracy_marked_unverified(clien
 
 
 def test_overlay_puts_a_models_precisions_on_one_chart_joined_with_what_each_buys(client: TestClient) -> None:
-    seed_precisions()
+    seed(*precision_results())
     (chart,) = client.get("/charts/data", params={"overlay": "precision"}).json()["charts"]
     assert (chart["key"], chart["precision"], chart["precisions"]) == (f"cpu|{CPU}|openvino|all", "all",
                                                                       ["bf16", "fp32", "int8"])

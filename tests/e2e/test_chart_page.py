@@ -22,7 +22,7 @@ from shared.db.engine import migrate, session_scope
 from shared.db.tables import Job
 from tests.conftest import REPO, Stack
 from tests.e2e.processes import ApiProcess
-from tests.factories import make_result, seed
+from tests.factories import make_result, precision_results, seed
 
 pytestmark = pytest.mark.e2e
 SCREENSHOTS = REPO / "test-output"
@@ -586,19 +586,10 @@ LINES_KEY = "same model, other precision"
 
 
 def store_precisions() -> None:
-    """As tests/api/test_charts_api.seed_precisions: resnet50 and levit_256 at the default (auto: bf16 here), fp32
-    (resnet50) and int8 calibrated on random inputs; mobilenet at auto only; and test_vit, of unknown accuracy, at auto
-    and fp32 (its line is drawn on the strip)."""
+    """tests.factories.precision_results, and test_vit, of unknown accuracy, at auto and fp32 (its line is drawn on the
+    strip)."""
     seed(
-        make_result(1, precision="auto", precision_used="bf16", throughput=60.0),
-        make_result(2, precision="fp32", precision_used="fp32", throughput=30.0),
-        make_result(3, precision="int8", precision_used="int8", calibration="random", throughput=294.0),
-        make_result(4, model="levit_256", pretrained_tag="fb_dist_in1k", precision="auto", precision_used="bf16",
-                    throughput=100.0),
-        make_result(5, model="levit_256", pretrained_tag="fb_dist_in1k", precision="int8", precision_used="int8",
-                    calibration="random", throughput=210.0),
-        make_result(6, model="mobilenetv3_large_100", pretrained_tag="ra_in1k", precision="auto", precision_used="bf16",
-                    throughput=500.0),
+        *precision_results(),
         make_result(7, model="test_vit", pretrained_tag=None, precision="auto", precision_used="bf16", throughput=900.0,
                     input_size=160),
         make_result(8, model="test_vit", pretrained_tag=None, precision="fp32", precision_used="fp32", throughput=450.0,

@@ -63,14 +63,20 @@ def test_a_graph_left_in_fp32_fails_the_fp16_check(exported: dict[str, object]) 
     assert not result.passed and result.weight_share == 0.0 and result.line().startswith("FAIL fp16")
 
 
-def test_a_perturbed_weight_fails_the_check(exported: dict[str, object], tmp_path: Path) -> None:
-    model = onnx.load(str(exported["fp16"]))
+def perturbed(path: Path, out: Path) -> Path:
+    """A copy of the graph at `path` whose largest weight has half of its values' signs flipped."""
+    model = onnx.load(str(path))
     biggest = max(model.graph.initializer, key=lambda t: int(np.prod(t.dims)))
     values = numpy_helper.to_array(biggest).copy()
-    values.flat[: values.size // 2] *= -1  # half of the largest weight flips sign
+    values.flat[: values.size // 2] *= -1
     biggest.CopyFrom(numpy_helper.from_array(values, biggest.name))
-    onnx.save(model, str(tmp_path / "perturbed.onnx"))
-    result = check(tmp_path / "perturbed.onnx", "fp16", exported["reference"], exported["batch"])  # type: ignore[arg-type]
+    onnx.save(model, str(out))
+    return out
+
+
+def test_a_perturbed_weight_fails_the_check(exported: dict[str, object], tmp_path: Path) -> None:
+    bad = perturbed(exported["fp16"], tmp_path / "perturbed.onnx")  # type: ignore[arg-type]
+    result = check(bad, "fp16", exported["reference"], exported["batch"])  # type: ignore[arg-type]
     assert not result.passed and result.relative_difference > TOLERANCE["fp16"], result.line()
 
 

@@ -21,6 +21,7 @@ from shared.measurement.pipeline import BenchmarkError, BenchSpec
 from shared.ml.calibration import random_batches
 from shared.ml.fusion import fuse_batchnorm, randomize_batchnorms
 from tests.conftest import REPO
+from tests.worker_gpu.test_onnx_export import perturbed
 from worker_gpu.onnx_check import MIN_INT8_COSINE, MIN_QDQ_SHARE, QUANTIZED_OPS, check, qdq_share, scaled_tokens
 from worker_gpu.onnx_export import export
 from worker_gpu.onnx_quantize import quantize_int8, strip_qdq
@@ -85,13 +86,8 @@ def test_stripping_dequantizes_int8_weights_to_the_values_the_graph_computed_wit
 
 
 def test_a_perturbed_weight_fails_the_int8_check(quantized: dict[str, object], tmp_path: Path) -> None:
-    model = onnx.load(str(quantized["path"]))
-    biggest = max(model.graph.initializer, key=lambda t: int(np.prod(t.dims)))
-    values = numpy_helper.to_array(biggest).copy()
-    values.flat[: values.size // 2] *= -1  # half of the largest weight flips sign
-    biggest.CopyFrom(numpy_helper.from_array(values, biggest.name))
-    onnx.save(model, str(tmp_path / "perturbed.onnx"))
-    result = check(tmp_path / "perturbed.onnx", "int8", quantized["reference"], quantized["batch"])  # type: ignore[arg-type]
+    bad = perturbed(quantized["path"], tmp_path / "perturbed.onnx")  # type: ignore[arg-type]
+    result = check(bad, "int8", quantized["reference"], quantized["batch"])  # type: ignore[arg-type]
     assert not result.passed and result.cosine < MIN_INT8_COSINE, result.line()  # type: ignore[union-attr,operator]
 
 
