@@ -11,6 +11,9 @@ from typing import Any
 from api.schemas import ResultPublic
 
 LATENCY_KEYS = ("mean", "stdev", "p50", "p90", "p95", "p99")
+# A spreadsheet runs a text cell starting with one of these as a formula (=HYPERLINK(...) in a label or a source):
+# such cells get a leading apostrophe, which spreadsheets show as text. Numbers, negative ones too, stay numbers.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 NESTED = ("throughput_ci95", "latency_ms", "latency_ci95", "latency_cv", "windows", "run_ids", "hardware_detail",
           "versions")
 
@@ -37,10 +40,15 @@ def to_csv(results: Iterable[ResultPublic]) -> str:
         row["run_ids"] = ";".join(str(i) for i in result.run_ids)
         row["hardware_detail"] = json.dumps(result.hardware_detail, sort_keys=True)
         row["versions"] = json.dumps(result.versions, sort_keys=True)
-        writer.writerow(row)
+        writer.writerow({name: _as_text(value) for name, value in row.items()})
     return out.getvalue()
 
 
 def _interval(name: str, interval: list[float] | None) -> dict[str, Any]:
     low, high = interval if interval else (None, None)
     return {f"{name}_low": low, f"{name}_high": high}
+
+
+def _as_text(value: Any) -> Any:
+    """A text cell a spreadsheet would run as a formula, made plain text; every other value as it is."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value

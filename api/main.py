@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from api.errors import install_handlers
+from api.guards import BodyLimit, SecurityHeaders
 from api.routes import charts, docs, health, jobs, models, recommend, results, suites, sweeps, vocabulary, workers
 from shared.catalog.accuracy import load_catalog
 from shared.catalog.registry import load_snapshot
@@ -46,3 +47,6 @@ for module in (jobs, results, models, suites, sweeps, recommend, workers, charts
     app.include_router(module.router)
 app.mount("/static", StaticFiles(directory=charts.STATIC), name="static")
 app.mount("/swagger", StaticFiles(directory=docs.SWAGGER_UI), name="swagger")
+# Outermost last: the headers are added to every answer, the 413 included.
+app.add_middleware(BodyLimit)
+app.add_middleware(SecurityHeaders)
