@@ -23,6 +23,8 @@ class Settings(BaseSettings):
         default=None, validation_alias=AliasChoices("BROKER_URL", "SPEEDBOARD_BROKER_URL")
     )
     max_params_m: float = 1000.0
+    # The memory a job must fit when no worker of its backend has ever announced its own (GB; None: accept).
+    max_job_memory_gb: float | None = None
     max_attempts: int = 3
     job_time_limit_s: float = 30 * 60  # a whole job, every repeat included; the broker's redelivery follows it
     # Preparing one repeat (converting or loading, compiling) in a job's worst case; TensorRT adds its build limit.

@@ -10,7 +10,8 @@ from sqlmodel import Session
 from api.errors import InvalidRequest
 from api.schemas import JobCreate
 from shared.catalog.registry import closest, lookup
-from shared.db.tables import CatalogEntry, JobSpec, Worker
+from shared.db.tables import Capacity, CatalogEntry, JobSpec, Worker
+from shared.jobs.memory import largest_batch, need, too_big
 from shared.jobs.queues import queue_for
 from shared.jobs.time_budget import check_time_budget
 from shared.jobs.vocabulary import DEFAULT_BATCH, DEFAULT_CALIBRATION, check_precision, default_engine, engines_of
@@ -23,7 +24,28 @@ NEVER_DOWNLOADED = "Speedboard builds timm architectures by name with random wei
 def resolve(request: JobCreate, session: Session) -> JobSpec:
     spec = _resolve(request, session)
     check_time_budget(spec)
+    check_memory(spec, session)
     return spec
+
+
+def check_memory(spec: JobSpec, session: Session) -> None:
+    """Refuse a job whose inputs in flight and weights alone exceed the largest machine its backend's workers have
+    announced (or SPEEDBOARD_MAX_JOB_MEMORY_GB when none has), saying which batch would fit."""
+    known = session.get(Capacity, spec.backend)
+    memory_gb = known.memory_gb if known else get_settings().max_job_memory_gb
+    if not memory_gb:
+        return
+    in_flight = (spec.streams or (known.physical_cores if known else None) or 1) if spec.backend == "cpu" else 1
+    info = lookup(spec.base_model or spec.model)
+    needed = need(spec.batch_size, spec.input_size, in_flight, info.params_m if info else None)
+    machine = f"the largest {spec.backend} worker seen ({known.worker})" if known else "SPEEDBOARD_MAX_JOB_MEMORY_GB"
+    why = too_big(needed, memory_gb, machine)
+    if why is None:
+        return
+    fits = largest_batch(needed, memory_gb)
+    advice = (f"batch {fits} or less would fit at input size {spec.input_size}" if fits
+              else "even batch 1 does not fit at this input size; use a smaller input_size or streams")
+    raise InvalidRequest(f"{spec.model} cannot fit in memory: {why}; {advice}")
 
 
 def _resolve(request: JobCreate, session: Session) -> JobSpec:

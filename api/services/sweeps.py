@@ -16,11 +16,11 @@ from api.services.job_requests import placement, resolve
 from shared import InvalidRequest
 from shared.catalog.registry import lookup
 from shared.db.tables import JobSpec, Suite, Worker
+from shared.jobs import memory
 from shared.jobs.lifecycle import submit_jobs
+from shared.jobs.memory import need
 from shared.jobs.presence import live_workers
 from shared.jobs.vocabulary import MAX_SWEEP_POINTS, SWEEP_BATCH_SIZES
-
-BYTES_PER_VALUE = 4  # inputs and weights as the model is built: fp32
 
 
 def create_sweep(session: Session, body: SweepCreate) -> SweepPublic:
@@ -102,18 +102,12 @@ def default_streams(worker: Worker | None) -> list[int | None]:
 
 
 def too_big(spec: JobSpec, worker: Worker | None) -> str | None:
-    """Why a point clearly cannot fit the worker's memory (its inputs in flight and its weights alone exceed it)."""
-    if worker is None or not worker.memory_gb:
+    """Why a point clearly cannot fit the sizing worker's memory (its inputs in flight and its weights alone exceed it)."""
+    if worker is None:
         return None
-    in_flight = spec.streams or 1  # a CPU engine keeps one request per stream in flight; a GPU engine one batch
-    input_mb = in_flight * spec.batch_size * 3 * spec.input_size ** 2 * BYTES_PER_VALUE / 2**20
     info = lookup(spec.base_model or spec.model)
-    weights_mb = (info.params_m or 0.0) * 1e6 * BYTES_PER_VALUE / 2**20 if info else 0.0
-    memory_mb = worker.memory_gb * 1024
-    if input_mb + weights_mb <= memory_mb:
-        return None
-    return (f"its inputs in flight ({in_flight} × batch {spec.batch_size} × 3 × {spec.input_size}² fp32, "
-            f"{input_mb:,.0f} MB) and weights ({weights_mb:,.0f} MB) alone exceed the {memory_mb:,.0f} MB of {worker.name}")
+    needed = need(spec.batch_size, spec.input_size, spec.streams or 1, info.params_m if info else None)
+    return memory.too_big(needed, worker.memory_gb, worker.name)
 
 
 def sweep_progress(session: Session, sweep_id: str) -> SweepPublic:

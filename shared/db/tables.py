@@ -214,6 +214,17 @@ class Suite(SQLModel, table=True):
     created_at: datetime = _ts(index=True)
 
 
+class Capacity(SQLModel, table=True):
+    """The largest machine a backend's workers have announced, kept after they stop: a job is refused at submission
+    only when it cannot fit even that one (shared.jobs.memory)."""
+
+    backend: str = Field(primary_key=True)
+    memory_gb: float
+    physical_cores: int | None = None
+    worker: str  # who announced it
+    announced_at: datetime = _ts()
+
+
 class Worker(SQLModel, table=True):
     """A connected worker, as its last heartbeat described it."""
 

@@ -9,7 +9,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
-from shared.db.tables import Job, Worker, utcnow
+from shared.db.tables import Capacity, Job, Worker, utcnow
 from shared.settings import get_settings
 
 
@@ -22,7 +22,21 @@ def announce(session: Session, worker: Worker) -> None:
     refreshed = {k: v for k, v in values.items() if k not in ("name", "started_at")}
     statement = statement.on_conflict_do_update(index_elements=["name"], set_=refreshed)
     session.execute(statement)
+    _remember_capacity(session, worker)
     session.commit()
+
+
+def _remember_capacity(session: Session, worker: Worker) -> None:
+    """Keep the largest memory a backend's workers announce (a worker's own new figure replaces its old one)."""
+    if not worker.memory_gb:
+        return
+    known = session.get(Capacity, worker.backend)
+    if known is None:
+        session.add(Capacity(backend=worker.backend, memory_gb=worker.memory_gb, physical_cores=worker.physical_cores,
+                             worker=worker.name))
+    elif worker.memory_gb > known.memory_gb or known.worker == worker.name:
+        known.memory_gb, known.physical_cores, known.worker = worker.memory_gb, worker.physical_cores, worker.name
+        known.announced_at = utcnow()
 
 
 def depart(session: Session, name: str) -> None:

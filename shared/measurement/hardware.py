@@ -68,10 +68,15 @@ def cpu_hardware() -> tuple[str, dict[str, Any]]:
         "physical_cores": physical_cores(),
         "logical_cpus": logical_cpus(),
         "isa": sorted(cpu_flags()),
-        "memory_gb": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
+        "memory_gb": memory_gb(),
         "machine": platform.machine(),
     }
     return f"{cpu_model()}, {physical_cores()} cores", detail
+
+
+def memory_gb() -> float:
+    """This machine's physical memory."""
+    return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
 
 
 def host() -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shared import SpeedboardError
+from shared.jobs.memory import need, too_big
 from shared.jobs.vocabulary import (
     AUTO_PRECISION_ON_GPU,
     CALIBRATIONS,
@@ -23,7 +24,7 @@ from shared.jobs.vocabulary import (
     ENGINES,
     check_precision,
 )
-from shared.measurement.hardware import host
+from shared.measurement.hardware import host, memory_gb
 from shared.measurement.memory import peak_rss_mb, reset_peak_rss
 from shared.measurement.timing import Runnable, measure
 
@@ -114,12 +115,18 @@ def load_engine(name: str) -> EngineModule:
 
 def check_spec(spec: BenchSpec) -> None:
     """What the API checked, checked again where it runs: a job queued by hand or by an older API must not build
-    a precision its engine has not (an int8 torch job would otherwise time FP32 and call it int8)."""
+    a precision its engine has not (an int8 torch job would otherwise time FP32 and call it int8), nor start on a
+    CPU whose memory its inputs alone exceed."""
     if (why := check_precision(spec.engine, spec.precision)) is not None:
         raise BenchmarkError(f"{why}; queue it again with one of those engines or another precision")
     if spec.calibration not in (CALIBRATIONS if spec.precision == "int8" else (None,)):
         raise BenchmarkError(f"calibration {spec.calibration!r} does not fit precision {spec.precision}: int8 jobs name "
                              f"theirs ({', '.join(CALIBRATIONS)}), other precisions none; queue the job again through the API")
+    if spec.backend == "cpu":  # the API judged the largest machine it knew of; this one may be smaller
+        why = too_big(need(spec.batch_size, spec.input_size, spec.streams, None), memory_gb(), "this machine")
+        if why:
+            raise BenchmarkError(f"{spec.model} cannot fit in memory here: {why}; queue it with a smaller batch_size, "
+                                 "input_size or streams")
 
 
 def run_benchmark(spec: BenchSpec, report: Report, should_stop: Callable[[], bool]) -> dict[str, Any]:

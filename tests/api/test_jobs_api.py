@@ -95,6 +95,33 @@ def test_models_over_the_parameter_limit_are_refused(client: TestClient, monkeyp
     assert post(client, model="resnet18", backend="cpu").status_code == 202
 
 
+def test_a_job_that_cannot_fit_the_largest_worker_seen_is_refused_saying_what_fits(
+        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    from shared.db.engine import session_scope
+    from shared.db.tables import Worker
+    from shared.jobs.presence import announce, depart
+    from shared.settings import get_settings
+
+    huge = {"model": "resnet50", "backend": "cpu", "batch_size": 4096, "input_size": 1024}  # about 48 GiB a request
+    assert post(client, **huge).status_code == 202  # nothing known of any machine: accepted
+    monkeypatch.setenv("SPEEDBOARD_MAX_JOB_MEMORY_GB", "32")
+    get_settings.cache_clear()
+    response = post(client, **huge)  # streams unknown before a worker is seen: one request in flight
+    assert response.status_code == 422 and "exceed the 32,768 MB of SPEEDBOARD_MAX_JOB_MEMORY_GB" in response.text
+    with session_scope() as session:  # a worker announces its machine; it is remembered after it stops
+        announce(session, Worker(name="cpu@small", backend="cpu", queues=["cpu"], hardware="x", host="h",
+                                 physical_cores=2, memory_gb=23.5))
+        depart(session, "cpu@small")
+    refused = post(client, **huge)
+    assert refused.status_code == 422, refused.text
+    message = refused.json()["message"]
+    assert message.startswith("resnet50 cannot fit in memory: its inputs in flight (2 × batch 4096 × 3 × 1024² fp32")
+    assert "the largest cpu worker seen (cpu@small)" in message and "batch 512 or less would fit at input size 1024" in message
+    assert post(client, **huge | {"batch_size": 512}).status_code == 202
+    # No gpu worker was ever seen: the setting judges (one batch in flight, 48 GiB, over 32).
+    assert post(client, **huge | {"backend": "gpu"}).status_code == 422
+
+
 def test_malformed_json_is_a_422_not_a_500(client: TestClient) -> None:
     response = client.post("/jobs", content=b"{not json", headers={"content-type": "application/json"})
     assert response.status_code == 422

@@ -79,7 +79,8 @@ def test_points_whose_inputs_cannot_fit_the_workers_memory_are_skipped_with_the_
     assert (skipped["model"], skipped["batch_size"], skipped["streams"]) == ("resnet18", 1024, 2)
     assert "1,176 MB" in skipped["reason"] and "tiny@a" in skipped["reason"]
     nothing = client.post("/sweeps", json={"models": ["resnet18"], "backend": "cpu", "batch_sizes": [4096]})
-    assert nothing.status_code == 422 and "none of this sweep's 2 points fits" in nothing.json()["message"]
+    assert nothing.status_code == 422  # its smallest point is refused as a job would be, saying what fits
+    assert "batch 512 or less would fit at input size 224" in nothing.json()["message"]
 
 
 def test_a_bad_model_refuses_the_whole_sweep_and_queues_nothing(client: TestClient) -> None:

@@ -55,7 +55,7 @@ def test_the_ir_cache_keys_on_calibration_and_leaves_float_keys_alone(tmp_path: 
     assert openvino_engine.ir_key(spec) != openvino_engine.ir_key(replace(spec, calibration="imagenet"))
 
 
-def test_the_benchmark_process_checks_precision_and_calibration_again(tmp_path: Path) -> None:
+def test_the_benchmark_process_checks_precision_calibration_and_memory_again(tmp_path: Path) -> None:
     torch_int8 = BenchSpec(model="test_resnet", backend="gpu", engine="torch", precision="int8", calibration="random")
     with pytest.raises(BenchmarkError, match="int8 is built by the openvino and tensorrt engines, not by torch"):
         check_spec(torch_int8)
@@ -64,3 +64,7 @@ def test_the_benchmark_process_checks_precision_and_calibration_again(tmp_path: 
     with pytest.raises(BenchmarkError, match="does not fit precision fp16"):
         check_spec(int8_spec("test_resnet", tmp_path, precision="fp16"))
     check_spec(int8_spec("test_resnet", tmp_path))  # a well-formed int8 job passes
+    # A job whose inputs alone exceed this machine's memory (written behind the API's back, or judged against a larger
+    # machine) stops before it builds.
+    with pytest.raises(BenchmarkError, match="cannot fit in memory here: its inputs in flight .* exceed the .* of this machine"):
+        check_spec(int8_spec("test_resnet", tmp_path, batch_size=4096, input_size=1024, streams=256))
