@@ -87,7 +87,8 @@ class VariantCreate(BaseModel):
                       description="letters, digits and _ (no dot: a dot separates a pretrained tag)")
     base: str = Field(min_length=1, max_length=200, description="the timm architecture it is built from", examples=["levit_384"])
     kwargs: dict[str, Any] = Field(description="numeric and shape constructor arguments: widths, depths, heads, ratios, sizes")
-    label: str | None = Field(default=None, max_length=100, description="display name, e.g. LeViT-768*")
+    label: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9 _.,:+*#()/-]+$",
+                              description="display name, e.g. LeViT-768*: letters, digits, spaces and _ . , : + * # ( ) / -")
     family: FamilyName | None = None
     top1: float | None = Field(default=None, ge=0, le=100)
     top5: float | None = Field(default=None, ge=0, le=100)

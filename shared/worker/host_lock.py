@@ -14,8 +14,8 @@ from pathlib import Path
 def host_lock(path: Path, still_wanted: Callable[[], bool], poll_s: float = 1.0) -> Iterator[bool]:
     """Hold the host-wide lock; yields False if `still_wanted()` turned False while waiting for it."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    # Read-only is enough for flock, and works whoever created the file.
-    with os.fdopen(os.open(path, os.O_RDONLY | os.O_CREAT, 0o666), "rb") as handle:
+    # Read-only is enough for flock, and works whoever created the file; nobody needs to write it (0o644, not 0o666).
+    with os.fdopen(os.open(path, os.O_RDONLY | os.O_CREAT, 0o644), "rb") as handle:
         while True:
             try:
                 fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -14,6 +14,13 @@ LEVIT_768 = {"name": "levit_768_star", "base": "levit_384", "label": "LeViT-768*
              "kwargs": {"embed_dim": [768, 1024, 1280], "num_heads": [12, 16, 20]}, "top1": 84.2, "source": "seed study chart"}
 
 
+
+def test_a_variant_label_that_could_carry_markup_or_a_formula_is_refused(client: TestClient) -> None:
+    for label in ("<img src=x onerror=alert(1)>", '<a href="http://evil">x</a>', '=HYPERLINK("http://evil")'):
+        refused = client.post("/models", json=LEVIT_768 | {"label": label})
+        assert refused.status_code == 422 and "label" in refused.text, label
+    assert client.get("/models/levit_768_star").status_code == 404
+
 def test_lists_every_benchmarkable_architecture_catalog_first(client: TestClient) -> None:
     body = client.get("/models", params={"limit": 10000}).json()
     assert body["total"] == len(load_snapshot()["models"]) == len(body["items"])
