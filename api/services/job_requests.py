@@ -11,7 +11,7 @@ from api.errors import InvalidRequest
 from api.schemas import JobCreate
 from shared.catalog.registry import closest, lookup
 from shared.db.tables import Capacity, CatalogEntry, JobSpec, Worker
-from shared.jobs.memory import largest_batch, need, too_big
+from shared.jobs.memory import Need, largest_batch, need, too_big
 from shared.jobs.queues import queue_for
 from shared.jobs.time_budget import check_time_budget
 from shared.jobs.vocabulary import DEFAULT_BATCH, DEFAULT_CALIBRATION, check_precision, default_engine, engines_of
@@ -28,6 +28,12 @@ def resolve(request: JobCreate, session: Session) -> JobSpec:
     return spec
 
 
+def job_need(spec: JobSpec, in_flight: int) -> Need:
+    """What the job surely holds with `in_flight` batches at once: its inputs and its registry parameter count."""
+    info = lookup(spec.base_model or spec.model)
+    return need(spec.batch_size, spec.input_size, in_flight, info.params_m if info else None)
+
+
 def check_memory(spec: JobSpec, session: Session) -> None:
     """Refuse a job whose inputs in flight and weights alone exceed the largest machine its backend's workers have
     announced (or SPEEDBOARD_MAX_JOB_MEMORY_GB when none has), saying which batch would fit."""
@@ -36,8 +42,7 @@ def check_memory(spec: JobSpec, session: Session) -> None:
     if not memory_gb:
         return
     in_flight = (spec.streams or (known.physical_cores if known else None) or 1) if spec.backend == "cpu" else 1
-    info = lookup(spec.base_model or spec.model)
-    needed = need(spec.batch_size, spec.input_size, in_flight, info.params_m if info else None)
+    needed = job_need(spec, in_flight)
     machine = f"the largest {spec.backend} worker seen ({known.worker})" if known else "SPEEDBOARD_MAX_JOB_MEMORY_GB"
     why = too_big(needed, memory_gb, machine)
     if why is None:

@@ -12,13 +12,11 @@ from sqlmodel import Session
 
 from api.schemas import JobCreate, SweepCreate, SweepPublic, SweepsPublic
 from api.services.job_groups import cancel_group, get_group, jobs_of, page_of, progress
-from api.services.job_requests import placement, resolve
+from api.services.job_requests import job_need, placement, resolve
 from shared import InvalidRequest
-from shared.catalog.registry import lookup
 from shared.db.tables import JobSpec, Suite, Worker
-from shared.jobs import memory
 from shared.jobs.lifecycle import submit_jobs
-from shared.jobs.memory import need
+from shared.jobs.memory import too_big as too_big_for
 from shared.jobs.presence import live_workers
 from shared.jobs.vocabulary import MAX_SWEEP_POINTS, SWEEP_BATCH_SIZES
 
@@ -105,9 +103,7 @@ def too_big(spec: JobSpec, worker: Worker | None) -> str | None:
     """Why a point clearly cannot fit the sizing worker's memory (its inputs in flight and its weights alone exceed it)."""
     if worker is None:
         return None
-    info = lookup(spec.base_model or spec.model)
-    needed = need(spec.batch_size, spec.input_size, spec.streams or 1, info.params_m if info else None)
-    return memory.too_big(needed, worker.memory_gb, worker.name)
+    return too_big_for(job_need(spec, spec.streams or 1), worker.memory_gb, worker.name)
 
 
 def sweep_progress(session: Session, sweep_id: str) -> SweepPublic:
