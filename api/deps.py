@@ -6,6 +6,8 @@ from typing import Annotated
 from fastapi import Depends
 from sqlmodel import Session
 
+from api.access import caller
+from shared.access.roles import Principal
 from shared.db.engine import session_scope
 
 
@@ -15,3 +17,5 @@ def get_session() -> Iterator[Session]:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+# Who is calling (set by api.access.authorize); None with auth off or for a public read without a token.
+CallerDep = Annotated[Principal | None, Depends(caller)]

@@ -65,7 +65,11 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(SpeedboardError)
     async def as_said(_: Request, exc: SpeedboardError) -> JSONResponse:
-        return answer(exc.status, exc.message, **exc.extra)
+        response = answer(exc.status, exc.message, **exc.extra)
+        response.headers.update(getattr(exc, "headers", {}))  # e.g. Retry-After on a 429 (api.limits)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="speedboard"'
+        return response
 
     @app.exception_handler(OperationalError)
     async def database_away(_: Request, exc: OperationalError) -> JSONResponse:

@@ -1,12 +1,15 @@
-"""Guards every request and response passes through: a cap on request bodies (413 before anything parses them) and
-the security headers of every answer (a Content-Security-Policy that runs only the app's own scripts, no framing,
-no MIME sniffing, no referrer). Plain ASGI middleware: they see the bytes, not FastAPI's objects."""
+"""Guards every request and response passes through: the Host header check (400 for a name this server does not
+answer to, against DNS rebinding), a cap on request bodies (413 before anything parses them) and the security
+headers of every answer (a Content-Security-Policy that runs only the app's own scripts, no framing, no MIME
+sniffing, no referrer). Plain ASGI middleware: they see the bytes, not FastAPI's objects."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
+
+from api.exposure import allowed_hosts
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -20,6 +23,33 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
                            "img-src 'self' data: blob:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; "
                            "form-action 'self'; object-src 'none'")
 HEADERS = {b"x-content-type-options": b"nosniff", b"referrer-policy": b"no-referrer", b"x-frame-options": b"DENY"}
+
+
+def _json(status: int, text: str) -> tuple[Message, Message]:
+    body = json.dumps({"detail": text, "message": text}).encode()
+    return ({"type": "http.response.start", "status": status,
+             "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]},
+            {"type": "http.response.body", "body": body})
+
+
+class HostCheck:
+    """Answers 400 to a request whose Host header names a host not in api.exposure.allowed_hosts()."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        allowed = allowed_hosts() if scope["type"] == "http" else None
+        if allowed is not None:
+            raw = dict(scope["headers"]).get(b"host", b"").decode("latin-1").strip().lower()
+            name = raw[1:raw.index("]")] if raw.startswith("[") and "]" in raw else raw.rsplit(":", 1)[0] if ":" in raw else raw
+            if name not in allowed:
+                start, body = _json(400, f"this server does not answer to the host name {raw or '(none)'!r}; reach it "
+                                         f"as {' or '.join(allowed)}, or add the name to SPEEDBOARD_ALLOWED_HOSTS")
+                await send(start)
+                await send(body)
+                return
+        await self.app(scope, receive, send)
 
 
 class BodyLimit:
@@ -54,12 +84,10 @@ class BodyLimit:
         await self.app(scope, replay, send)
 
     async def _refuse(self, send: Send) -> None:
-        text = (f"the request body is over {self.limit // 1024} KiB, more than any Speedboard request needs; send "
-                "fewer models or smaller kwargs")
-        body = json.dumps({"detail": text, "message": text}).encode()
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
-        await send({"type": "http.response.body", "body": body})
+        start, body = _json(413, f"the request body is over {self.limit // 1024} KiB, more than any Speedboard request "
+                                 "needs; send fewer models or smaller kwargs")
+        await send(start)
+        await send(body)
 
 
 class SecurityHeaders:

@@ -74,7 +74,8 @@ class ModelCorrection(BaseModel):
 
     top1: float = Field(ge=0, le=100, description="ImageNet-1k top-1, %")
     top5: float | None = Field(default=None, ge=0, le=100)
-    img_size: int | None = _ranged("input_size", None, "the input size the figure was measured at")
+    img_size: int | None = _ranged("input_size", None, "the input size the figure was measured at (timm models only: a "
+                                   "variant's input size is its kwargs.img_size)")
     source: str = Field(min_length=1, max_length=500, description="where the figure comes from: a paper, a URL, your own eval")
 
 
@@ -86,7 +87,8 @@ class VariantCreate(BaseModel):
     name: str = Field(min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_]+$", examples=["levit_768_star"],
                       description="letters, digits and _ (no dot: a dot separates a pretrained tag)")
     base: str = Field(min_length=1, max_length=200, description="the timm architecture it is built from", examples=["levit_384"])
-    kwargs: dict[str, Any] = Field(description="numeric and shape constructor arguments: widths, depths, heads, ratios, sizes")
+    kwargs: dict[str, Any] = Field(description="numeric and shape constructor arguments: widths and dims up to 16384, depths "
+                                   "and layers up to 1000, heads and groups up to 1024, ratios up to 64, sizes in pixels")
     label: str | None = Field(default=None, max_length=100, pattern=r"^[A-Za-z0-9 _.,:+*#()/-]+$",
                               description="display name, e.g. LeViT-768*: letters, digits, spaces and _ . , : + * # ( ) / -")
     family: FamilyName | None = None
@@ -165,6 +167,10 @@ class ModelPublic(Accuracy):
     base: str | None = None
     kwargs: dict[str, Any] | None = None
     tags: list[TagFigures] | None = None
+    # A variant: pending until a CPU worker has counted its parameters, then ready (its jobs run) or refused (with the
+    # reason: over the parameter limit, the constructor's error). timm models are ready.
+    state: Literal["pending", "ready", "refused"] = "ready"
+    reason: str | None = None
 
 
 class ModelsPublic(SQLModel):
@@ -203,6 +209,7 @@ class RunsPublic(SQLModel):
 class JobPublic(JobSpec):
     id: str
     suite_id: str | None
+    owner: str | None  # the name of the token that queued it; None with auth off
     target_worker: str | None
     target_hardware: str | None
     status: JobStatus
@@ -234,6 +241,7 @@ class SuitePublic(SQLModel):
     name: str
     backend: str
     repeats: int
+    owner: str | None  # the name of the token that queued it; None with auth off
     created_at: datetime
     total: int
     counts: dict[str, int]

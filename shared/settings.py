@@ -22,9 +22,29 @@ class Settings(BaseSettings):
     broker_url: str | None = Field(
         default=None, validation_alias=AliasChoices("BROKER_URL", "SPEEDBOARD_BROKER_URL")
     )
+    # Tokens: auth is on once one exists; True/False (SPEEDBOARD_AUTH=on/off) decide it outright. GETs needing the
+    # read role pass without a token while public_read is true. allowed_hosts: the Host headers answered on a
+    # non-loopback bind (comma-separated, or *); bind_host: the address served on, for launchers whose command line
+    # does not say it (uvicorn's --host and gunicorn's --bind are read from it).
+    auth: bool | None = None
+    public_read: bool = True
+    allowed_hosts: str | None = None
+    bind_host: str | None = None
+    # Per token (per client address with auth off), a minute; POST /suites and /sweeps share one budget. Jobs waiting
+    # at once, overall and per token. 0 turns a limit off (api.limits).
+    rate_jobs_per_min: int = 120
+    rate_suites_per_min: int = 20
+    rate_models_per_min: int = 10
+    max_queued: int = 2000
+    max_queued_per_owner: int = 1000
     max_params_m: float = 1000.0
     # The memory a job must fit when no worker of its backend has ever announced its own (GB; None: accept).
     max_job_memory_gb: float | None = None
+    # Memory at run time, in GB: a CPU benchmark process's address-space limit (RLIMIT_AS; the conversion process it
+    # starts gets its own), and the resident memory of any benchmark's process tree past which the worker kills it.
+    # None: from the machine's memory (shared.worker.memory_watch); 0: off. A job over either fails, not retried.
+    benchmark_address_space_gb: float | None = None
+    benchmark_rss_limit_gb: float | None = None
     max_attempts: int = 3
     job_time_limit_s: float = 30 * 60  # a whole job, every repeat included; the broker's redelivery follows it
     # Preparing one repeat (converting or loading, compiling) in a job's worst case; TensorRT adds its build limit.
@@ -44,6 +64,9 @@ class Settings(BaseSettings):
     # and the longest a TensorRT engine build may take.
     gpu_device: str = "cuda"
     engine_build_limit_s: float = 900.0
+    # The most the converted models and engines in cache_dir may take together (GB; 0: no cap): the least recently
+    # used are evicted, never one in use. The measured peaks are not counted nor evicted.
+    cache_max_gb: float = Field(default=20.0, ge=0)
 
     @property
     def db_url(self) -> str:

@@ -158,9 +158,11 @@ def embedded_client(embedded_stack: Stack) -> Iterator[TestClient]:
 
 
 def _api_client() -> Iterator[TestClient]:
+    from api.limits import reset_rates
     from api.main import app
     from api.services.chart_cache import forget
 
     forget()  # each test's database starts again from result id 1: an answer cached for another test would match
-    with TestClient(app) as test_client:
+    reset_rates()  # the rate limits count per client address in this process: each test starts with full budgets
+    with TestClient(app, base_url="http://localhost") as test_client:
         yield test_client

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import SessionDep
+from api.deps import CallerDep, SessionDep
+from api.limits import jobs_rate
 from api.schemas import MAX_OFFSET, JobCreate, JobPublic, JobsPublic
 from api.services import jobs
 from shared.jobs.vocabulary import JobStatus
@@ -14,9 +15,9 @@ from shared.jobs.vocabulary import JobStatus
 router = APIRouter(prefix="/jobs", tags=["jobs"])
 
 
-@router.post("", status_code=202, response_model=JobPublic)
-def create_job(body: JobCreate, session: SessionDep, response: Response) -> JobPublic:
-    job = jobs.create_job(session, body)
+@router.post("", status_code=202, response_model=JobPublic, dependencies=[Depends(jobs_rate)])
+def create_job(body: JobCreate, session: SessionDep, response: Response, principal: CallerDep) -> JobPublic:
+    job = jobs.create_job(session, body, principal)
     response.headers["Location"] = f"/jobs/{job.id}"
     return job
 
@@ -37,5 +38,6 @@ def read_job(job_id: str, session: SessionDep) -> JobPublic:
 
 
 @router.delete("/{job_id}", status_code=202, response_model=JobPublic)
-def delete_job(job_id: str, session: SessionDep) -> JobPublic:
-    return jobs.cancel(session, job_id)
+def delete_job(job_id: str, session: SessionDep, principal: CallerDep) -> JobPublic:
+    """Cancel a job: a submit token its own, an admin any."""
+    return jobs.cancel(session, job_id, principal)

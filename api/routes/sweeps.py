@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import SessionDep
+from api.deps import CallerDep, SessionDep
+from api.limits import groups_rate
 from api.schemas import MAX_OFFSET, SweepCreate, SweepPublic, SweepsPublic
 from api.services.sweeps import cancel_sweep, create_sweep, list_sweeps, sweep_progress
 
 router = APIRouter(prefix="/sweeps", tags=["sweeps"])
 
 
-@router.post("", status_code=202, response_model=SweepPublic)
-def create(body: SweepCreate, session: SessionDep, response: Response) -> SweepPublic:
-    sweep = create_sweep(session, body)
+@router.post("", status_code=202, response_model=SweepPublic, dependencies=[Depends(groups_rate)])
+def create(body: SweepCreate, session: SessionDep, response: Response, principal: CallerDep) -> SweepPublic:
+    sweep = create_sweep(session, body, principal)
     response.headers["Location"] = f"/sweeps/{sweep.id}"
     return sweep
 
@@ -32,6 +33,6 @@ def read_sweep(sweep_id: str, session: SessionDep) -> SweepPublic:
 
 
 @router.delete("/{sweep_id}", status_code=202, response_model=SweepPublic)
-def delete_sweep(sweep_id: str, session: SessionDep) -> SweepPublic:
+def delete_sweep(sweep_id: str, session: SessionDep, principal: CallerDep) -> SweepPublic:
     """Cancel every job of the sweep that has not ended; its results so far stay."""
-    return cancel_sweep(session, sweep_id)
+    return cancel_sweep(session, sweep_id, principal)

@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, func, select
 
+from api.access import check_owner
 from api.errors import NotFound
+from shared.access.roles import Principal
 from shared.db.tables import Job, Suite, utcnow
 from shared.jobs.lifecycle import JobFinished, cancel_job
 from shared.jobs.vocabulary import TERMINAL
@@ -51,7 +53,8 @@ def progress(group: Suite, jobs: Sequence[Job]) -> dict[str, Any]:
     counts = Counter(job.status for job in jobs)
     finished = sum(counts[status] for status in TERMINAL)
     return dict(
-        id=group.id, name=group.name, backend=group.backend, repeats=group.repeats, created_at=group.created_at,
+        id=group.id, name=group.name, backend=group.backend, repeats=group.repeats, owner=group.owner,
+        created_at=group.created_at,
         total=len(jobs), counts=dict(counts), finished=finished, done=finished == len(jobs),
         progress=round(sum(1.0 if job.status in TERMINAL else job.progress for job in jobs) / max(len(jobs), 1), 3),
         chart_url=f"/charts?suite={group.id}",
@@ -60,9 +63,10 @@ def progress(group: Suite, jobs: Sequence[Job]) -> dict[str, Any]:
     )
 
 
-def cancel_group(session: Session, group: Suite) -> None:
+def cancel_group(session: Session, group: Suite, principal: Principal | None) -> None:
     """Cancel every job of the group that has not ended: the queued ones in one statement, at once; the running ones
-    one by one (each turns `cancelling` and its worker stops within seconds)."""
+    one by one (each turns `cancelling` and its worker stops within seconds). A submit token cancels its own only."""
+    check_owner(principal, group.owner, group.kind)
     session.execute(update(Job).where(col(Job.suite_id) == group.id, col(Job.status) == "queued")
                     .values(status="cancelled", finished_at=utcnow(), updated_at=utcnow(),
                             detail=f"cancelled with its {group.kind} before it started")

@@ -7,9 +7,13 @@ from collections.abc import Sequence
 
 from sqlmodel import Session, col, func, select
 
+from api.access import check_owner, owner_of
+from api.limits import check_queue
 from api.schemas import JobCreate, JobPublic, JobsPublic
 from api.services.job_requests import placement, resolve
 from api.services.results import results_public
+from shared.access.roles import Principal
+from shared.catalog.counting import held_details
 from shared.db.tables import Job, Result
 from shared.jobs.lifecycle import cancel_job, get_job, submit_job
 from shared.jobs.presence import waiting_details
@@ -18,6 +22,7 @@ from shared.jobs.presence import waiting_details
 def jobs_public(session: Session, jobs: Sequence[Job]) -> list[JobPublic]:
     """Jobs with their waiting detail and result: at most five queries (workers, queue, results, runs, accuracy book)."""
     details = waiting_details(session, [job for job in jobs if job.status == "queued"])
+    held = held_details(session, jobs)  # jobs of custom variants not yet counted (no query when there are none)
     succeeded = [job.id for job in jobs if job.status == "succeeded"]
     results = {}
     if succeeded:
@@ -28,15 +33,18 @@ def jobs_public(session: Session, jobs: Sequence[Job]) -> list[JobPublic]:
         public = JobPublic.model_validate(job, from_attributes=True)
         if job.id in details:
             public.detail = details[job.id] + (f"; last attempt: {job.last_failure}" if job.last_failure else "")
-            if job.published_at is None:
+            if job.id in held:
+                public.detail = held[job.id]
+            elif job.published_at is None:
                 public.detail += "; not yet handed to the broker (it will be when the broker answers)"
         public.result = results.get(job.id)
         items.append(public)
     return items
 
 
-def create_job(session: Session, body: JobCreate) -> JobPublic:
-    job = submit_job(session, resolve(body, session), **placement(body, session))
+def create_job(session: Session, body: JobCreate, principal: Principal | None) -> JobPublic:
+    check_queue(session, owner_of(principal), 1, "job")
+    job = submit_job(session, resolve(body, session), **placement(body, session), owner=owner_of(principal))
     return jobs_public(session, [job])[0]
 
 
@@ -53,5 +61,6 @@ def read_job(session: Session, job_id: str) -> JobPublic:
     return jobs_public(session, [get_job(session, job_id)])[0]
 
 
-def cancel(session: Session, job_id: str) -> JobPublic:
+def cancel(session: Session, job_id: str, principal: Principal | None) -> JobPublic:
+    check_owner(principal, get_job(session, job_id).owner, "job")
     return jobs_public(session, [cancel_job(session, job_id)])[0]

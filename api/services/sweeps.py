@@ -10,18 +10,22 @@ from typing import Any
 
 from sqlmodel import Session
 
+from api.access import owner_of
+from api.limits import check_queue
 from api.schemas import JobCreate, SweepCreate, SweepPublic, SweepsPublic
 from api.services.job_groups import cancel_group, get_group, jobs_of, page_of, progress
 from api.services.job_requests import job_need, placement, resolve
 from shared import InvalidRequest
+from shared.access.roles import Principal
 from shared.db.tables import JobSpec, Suite, Worker
 from shared.jobs.lifecycle import submit_jobs
 from shared.jobs.memory import too_big as too_big_for
-from shared.jobs.presence import live_workers
+from shared.jobs.presence import known_workers, live_workers
+from shared.jobs.queues import hardware_slug
 from shared.jobs.vocabulary import MAX_SWEEP_POINTS, SWEEP_BATCH_SIZES
 
 
-def create_sweep(session: Session, body: SweepCreate) -> SweepPublic:
+def create_sweep(session: Session, body: SweepCreate, principal: Principal | None) -> SweepPublic:
     """Check every model, plan every point, then queue one job per point that fits, all in one transaction: a bad
     model refuses the whole sweep."""
     if body.backend == "gpu" and body.streams:
@@ -67,8 +71,11 @@ def create_sweep(session: Session, body: SweepCreate) -> SweepPublic:
     plan = {"models": names, "batch_sizes": batch_sizes, "streams": streams, "engine": engine, "precision": body.precision,
             "duration_s": body.duration_s, "hardware": where["target_hardware"],
             "streams_from": sizing.name if sizing is not None and body.backend == "cpu" and not given_streams else None}
-    sweep = Suite(kind="sweep", name=body.name, backend=body.backend, repeats=body.repeats, plan=plan, skipped=skipped)
-    submit_jobs(session, planned, group=sweep, suite_id=sweep.id, **where)
+    owner = owner_of(principal)
+    check_queue(session, owner, len(planned), "sweep")
+    sweep = Suite(kind="sweep", name=body.name, backend=body.backend, repeats=body.repeats, plan=plan, skipped=skipped,
+                  owner=owner)
+    submit_jobs(session, planned, group=sweep, suite_id=sweep.id, owner=owner, **where)
     return sweep_progress(session, sweep.id)
 
 
@@ -79,14 +86,20 @@ def _request(body: SweepCreate, model: str, batch_size: int, streams: int | None
 
 
 def sizing_worker(session: Session, body: SweepCreate) -> Worker | None:
-    """The connected worker whose cores and memory the sweep is planned for: the one it names, else the largest
-    on its hardware or backend."""
-    workers = [w for w in live_workers(session) if w.backend == body.backend]
+    """The worker whose cores and memory the sweep is planned for: the one it names, else the largest on its hardware
+    or backend. Connected ones first; a named worker or hardware with none connected is planned as it last announced
+    itself, since the sweep waits for it."""
+    for workers in (live_workers(session), known_workers(session) if body.worker or body.hardware else []):
+        chosen = [w for w in workers if w.backend == body.backend and targeted(w, body)]
+        if chosen:
+            return max(chosen, key=lambda w: (w.physical_cores or 0, w.memory_gb or 0, w.name))
+    return None
+
+
+def targeted(worker: Worker, body: SweepCreate) -> bool:
     if body.worker:
-        workers = [w for w in workers if w.name == body.worker]
-    elif body.hardware:
-        workers = [w for w in workers if w.hardware == body.hardware]
-    return max(workers, key=lambda w: (w.physical_cores or 0, w.memory_gb or 0, w.name), default=None)
+        return worker.name == body.worker
+    return not body.hardware or hardware_slug(worker.hardware) == hardware_slug(body.hardware)
 
 
 def default_streams(worker: Worker | None) -> list[int | None]:
@@ -116,8 +129,8 @@ def list_sweeps(session: Session, limit: int, offset: int) -> SweepsPublic:
     return SweepsPublic(items=[_public(sweep, progress(sweep, jobs)) for sweep, jobs in groups], total=total)
 
 
-def cancel_sweep(session: Session, sweep_id: str) -> SweepPublic:
-    cancel_group(session, get_group(session, sweep_id, "sweep"))
+def cancel_sweep(session: Session, sweep_id: str, principal: Principal | None) -> SweepPublic:
+    cancel_group(session, get_group(session, sweep_id, "sweep"), principal)
     return sweep_progress(session, sweep_id)
 
 

@@ -5,6 +5,9 @@
     speedboard sweep MODEL [MODEL ...] --backend cpu [--batch-sizes 1,8,32] [--streams 1,2] [--wait]
     speedboard recommend --max-latency-ms 10 [--percentile 99] [--min-top1 80] [--backend cpu] [--hardware LABEL]
                          [--include-unverified]
+    speedboard token create --name NAME --role read|submit|admin | token list | token revoke NAME   (the database itself)
+
+Every command but `token` takes --token (or SPEEDBOARD_TOKEN), sent as `Authorization: Bearer <token>`.
 """
 
 from __future__ import annotations
@@ -22,9 +25,12 @@ from urllib.parse import quote, urlencode
 
 from shared import SpeedboardError
 from shared.catalog.seed import SEED_MODELS, SEED_SWEEP_BATCH_SIZES
+from shared.commands.tokens import add_parser as add_token_parser
+from shared.commands.tokens import run as run_token
 from shared.jobs.vocabulary import BACKENDS, DEFAULT_DURATION_S, DEFAULT_REPEATS, PRECISIONS, RAN_PRECISIONS, RANGES
 
 DEFAULT_URL = os.environ.get("SPEEDBOARD_URL", "http://127.0.0.1:8000")
+TOKEN: dict[str, str | None] = {"secret": None}  # set once from --token / SPEEDBOARD_TOKEN by main()
 
 
 class ApiError(SpeedboardError):
@@ -33,8 +39,11 @@ class ApiError(SpeedboardError):
 
 def call(url: str, method: str = "GET", body: dict[str, Any] | None = None) -> dict[str, Any]:
     data = json.dumps(body).encode() if body is not None else None
+    headers = {"content-type": "application/json"}
+    if TOKEN["secret"]:
+        headers["authorization"] = f"Bearer {TOKEN['secret']}"
     try:
-        request = urllib.request.Request(url, data=data, method=method, headers={"content-type": "application/json"})
+        request = urllib.request.Request(url, data=data, method=method, headers=headers)
         with urllib.request.urlopen(request, timeout=60) as response:
             answer: dict[str, Any] = json.load(response)
             return answer
@@ -124,9 +133,12 @@ def _measuring(parser: argparse.ArgumentParser, repeats_default: str) -> None:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     url_help = f"the API's address (default {DEFAULT_URL}; env SPEEDBOARD_URL)"
     parser = argparse.ArgumentParser(prog="speedboard", description="Speedboard from the command line (needs a running API).")
+    token_help = "an API token (default: env SPEEDBOARD_TOKEN); `speedboard token create` makes one"
     parser.add_argument("--url", default=DEFAULT_URL, help=url_help)
+    parser.add_argument("--token", default=os.environ.get("SPEEDBOARD_TOKEN") or None, help=token_help)
     anywhere = argparse.ArgumentParser(add_help=False)  # --url also after the command, without resetting one given before it
     anywhere.add_argument("--url", default=argparse.SUPPRESS, help=url_help)
+    anywhere.add_argument("--token", default=argparse.SUPPRESS, help=token_help)
     commands = parser.add_subparsers(dest="command", required=True)
     suites = commands.add_parser("suite", help="queue or follow a suite of benchmarks")
     suite = suites.add_subparsers(dest="action", required=True)
@@ -163,6 +175,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     budget.add_argument("--include-unverified", action="store_true", help="rank int8 results calibrated on random inputs "
                         "at their model's published top-1 (flagged); by default they are listed apart")
     budget.add_argument("--top", type=_positive, default=5, help="how many to list (default 5)")
+    add_token_parser(commands)
     return parser.parse_args(argv)
 
 
@@ -234,7 +247,10 @@ def advise(base: str, args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
+    if args.command == "token":
+        return run_token(args)
     base = args.url.rstrip("/")
+    TOKEN["secret"] = args.token
     try:
         if args.command == "recommend":
             return advise(base, args)

@@ -80,6 +80,7 @@ class Job(JobSpec, table=True):
     target_worker: str | None = None
     target_hardware: str | None = None
     suite_id: str | None = Field(default=None, index=True)
+    owner: str | None = Field(default=None, index=True)  # the name of the token that created it; None with auth off
     created_at: datetime = _ts(index=True)
     updated_at: datetime = _ts()
     published_at: datetime | None = _optional_ts()
@@ -194,6 +195,10 @@ class CatalogEntry(SQLModel, table=True):
     img_size: int | None = None
     source: str | None = None
     params_m: float | None = None
+    # A variant: pending until a CPU worker counts its parameters, then ready, or refused with the reason
+    # (shared.catalog.counting). Corrections, and variants stored before counting moved to the workers, are ready.
+    state: str = Field(default="ready", sa_column_kwargs={"server_default": "ready"})
+    reason: str | None = None
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
 
@@ -211,7 +216,20 @@ class Suite(SQLModel, table=True):
     # the points it did not queue, each with its reason.
     plan: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     skipped: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    owner: str | None = None  # the name of the token that created it; None with auth off
     created_at: datetime = _ts(index=True)
+
+
+class Token(SQLModel, table=True):
+    """An API token: its name, role and the SHA-256 of the secret (the secret itself is shown once, never stored).
+    A revoked token keeps its row, so a request bearing it is told it was revoked."""
+
+    name: str = Field(primary_key=True)
+    role: str  # read | submit | admin (shared.access.roles)
+    secret_sha256: str = Field(unique=True)
+    created_at: datetime = _ts()
+    last_used_at: datetime | None = _optional_ts()
+    revoked_at: datetime | None = _optional_ts()
 
 
 class Capacity(SQLModel, table=True):

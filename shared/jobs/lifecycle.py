@@ -15,7 +15,7 @@ from sqlalchemy import update
 from sqlmodel import Session, SQLModel, col, select
 
 from shared import Conflict, NotFound
-from shared.db.tables import Job, JobSpec, Result, Run, utcnow
+from shared.db.tables import CatalogEntry, Job, JobSpec, Result, Run, utcnow
 from shared.jobs.broker import publish
 from shared.jobs.vocabulary import TERMINAL
 from shared.settings import get_settings
@@ -45,21 +45,21 @@ def update_job(session: Session, job_id: str, where: Any, **values: Any) -> bool
 
 
 def submit_job(session: Session, spec: JobSpec, queue: str, suite_id: str | None = None,
-               target_worker: str | None = None, target_hardware: str | None = None) -> Job:
+               target_worker: str | None = None, target_hardware: str | None = None, owner: str | None = None) -> Job:
     """Write the job row, then publish it. If the broker is away the job stays queued, unpublished,
     and the reaper publishes it once the broker answers: an accepted job is never lost."""
     [job_id] = submit_jobs(session, [spec], queue, suite_id=suite_id, target_worker=target_worker,
-                           target_hardware=target_hardware)
+                           target_hardware=target_hardware, owner=owner)
     return get_job(session, job_id)
 
 
 def submit_jobs(session: Session, specs: Sequence[JobSpec], queue: str, group: SQLModel | None = None,
                 suite_id: str | None = None, target_worker: str | None = None,
-                target_hardware: str | None = None) -> list[str]:
+                target_hardware: str | None = None, owner: str | None = None) -> list[str]:
     """Write the jobs (and the suite or sweep `group` they belong to) in one transaction, then publish each: a group
     is never seen, cancelled or left behind half-written."""
     jobs = [Job.model_validate(spec.model_dump() | {"queue": queue, "suite_id": suite_id, "target_worker": target_worker,
-                                                    "target_hardware": target_hardware}) for spec in specs]
+                                                    "target_hardware": target_hardware, "owner": owner}) for spec in specs]
     if group is not None:
         session.add(group)
     session.add_all(jobs)
@@ -77,6 +77,12 @@ def _try_publish(session: Session, job: Job) -> None:
 
 
 def publish_job(session: Session, job: Job) -> None:
+    """Hand the job to the broker, unless it names a custom variant not counted ready: it waits unpublished, and
+    shared.catalog.counting publishes it (or fails it with the reason) once the variant is counted."""
+    if job.base_model:
+        state = session.exec(select(CatalogEntry.state).where(col(CatalogEntry.name) == job.model)).first()
+        if state in ("pending", "refused"):
+            return
     publish(job.id, job.queue, job.backend)
     update_job(session, job.id, col(Job.status) == "queued", published_at=utcnow())
 

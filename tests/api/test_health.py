@@ -27,7 +27,7 @@ def test_broker_down_job_is_kept_and_published_later(embedded_stack: Stack, redi
     monkeypatch.setenv("BROKER_URL", "redis://127.0.0.1:1/0")  # nothing listens there
     get_settings.cache_clear()
     get_app.cache_clear()
-    with TestClient(app) as client:
+    with TestClient(app, base_url="http://localhost") as client:
         health = client.get("/health").json()
         assert health["status"] == "ok" and health["broker"]["ok"] is False
         response = client.post("/jobs", json={"model": "resnet18", "backend": "cpu"})
