@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from sqlmodel import Session
 
 from api.errors import InvalidRequest
 from api.schemas import JobCreate
+from shared.catalog.names import parse_model_name
 from shared.catalog.registry import closest, lookup
-from shared.db.tables import Capacity, CatalogEntry, JobSpec, Worker
+from shared.catalog.variants import REFUSED
+from shared.db.tables import Capacity, CatalogEntry, JobSpec
 from shared.jobs.memory import Need, largest_batch, need, too_big
-from shared.jobs.queues import queue_for
+from shared.jobs.presence import Known, how_to_start, known_targets, queue_ttl_text
+from shared.jobs.queues import hardware_slug, queue_for
 from shared.jobs.time_budget import check_time_budget
 from shared.jobs.vocabulary import DEFAULT_BATCH, DEFAULT_CALIBRATION, check_precision, default_engine, engines_of
 from shared.settings import get_settings
-
-NAME = re.compile(r"^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)?$")
-NEVER_DOWNLOADED = "Speedboard builds timm architectures by name with random weights and never downloads or reads model files"
 
 
 def resolve(request: JobCreate, session: Session) -> JobSpec:
@@ -78,6 +77,15 @@ def _resolve(request: JobCreate, session: Session) -> JobSpec:
 
 
 def _resolve_variant(request: JobCreate, variant: CatalogEntry) -> JobSpec:
+    """A ready variant's job; a pending one's too, which waits unpublished until a CPU worker has counted the variant
+    (shared.catalog.counting publishes it then, or fails it with the reason); a refused variant is refused here."""
+    if variant.state == REFUSED:
+        raise InvalidRequest(f"variant {variant.name} was refused: {variant.reason}. Register it again (POST /models, "
+                             "the same name) with other kwargs, or name another model")
+    limit = get_settings().max_params_m
+    if variant.params_m is not None and variant.params_m > limit:  # counted under a higher limit
+        raise InvalidRequest(f"{variant.name} has {variant.params_m:,.0f} M parameters, above this server's limit of "
+                             f"{limit:,.0f} M (SPEEDBOARD_MAX_PARAMS_M); pick a smaller model")
     base = lookup(variant.base or "")
     input_size = request.input_size or variant.img_size or (base.input_size if base else 224)
     return JobSpec(model=variant.name, base_model=variant.base, model_kwargs=variant.kwargs, input_size=input_size,
@@ -107,27 +115,55 @@ def _settings(request: JobCreate) -> dict[str, Any]:
                     "calibration": calibration}
 
 
-def parse_model_name(name: str) -> tuple[str, str | None]:
-    name = name.strip()
-    lowered = name.lower()
-    if lowered.startswith(("hf-hub:", "hf_hub:", "local-dir:", "timm/")) or "://" in name or "/" in name or "\\" in name:
-        raise InvalidRequest(f"{name!r} is refused: {NEVER_DOWNLOADED}. Give a timm architecture such as resnet50 "
-                         "or resnet50.tv_in1k")
-    if not NAME.match(name):
-        raise InvalidRequest(f"{name!r} is not a timm model name (letters, digits and _ with an optional .tag), "
-                         "e.g. resnet50 or resnet50.tv_in1k")
-    arch, _, tag = name.partition(".")
-    return arch, tag or None
-
-
 def placement(request: JobCreate, session: Session) -> dict[str, Any]:
-    """Where the job goes: `submit_job` keyword arguments for its queue and targets."""
+    """Where the job goes: `submit_job` keyword arguments for its queue and targets. A named worker or hardware label
+    must have been announced within the queue TTL: any other would get a broker queue that no worker ever reads."""
     if request.worker and request.hardware:
         raise InvalidRequest("name a worker or a hardware label, not both (a named worker already has its hardware)")
+    hardware = request.hardware
     if request.worker:
-        known = session.get(Worker, request.worker)
-        if known is not None and known.backend != request.backend:
-            raise InvalidRequest(f"worker {request.worker} runs {known.backend} jobs, not {request.backend}; "
-                                 "see GET /workers")
-    return {"queue": queue_for(request.backend, request.worker, request.hardware), "target_worker": request.worker,
-            "target_hardware": request.hardware}
+        check_worker(request.worker, request.backend, known_targets(session))
+    elif request.hardware:
+        hardware = known_hardware(request.hardware, request.backend, known_targets(session))
+    return {"queue": queue_for(request.backend, request.worker, hardware), "target_worker": request.worker,
+            "target_hardware": hardware}
+
+
+def check_worker(name: str, backend: str, known: Known) -> None:
+    """A worker seen within the queue TTL (stopped ones too: the job waits for it to come back), of the job's backend."""
+    runs = known.backends.get(name)
+    if runs is None:
+        names = sorted(known.backends)
+        if names:
+            why = (f"no worker of that name has announced itself within the last {queue_ttl_text()}; known workers: "
+                   f"{_listed([f'{n} ({known.backends[n]})' for n in names])} (GET /workers lists the connected ones)")
+        else:
+            why = (f"no worker has announced itself within the last {queue_ttl_text()}; {how_to_start(backend)} "
+                   f"(or leave worker out: any {backend} worker takes the job)")
+        raise InvalidRequest(f"unknown worker {name!r}: {why}", known=names)
+    if runs != backend:
+        raise InvalidRequest(f"worker {name} runs {runs} jobs, not {backend}; see GET /workers")
+
+
+def known_hardware(label: str, backend: str, known: Known) -> str:
+    """The label as the job's backend's workers announced it: the same, or the same but for case and punctuation
+    (which name one queue)."""
+    labels = known.hardware.get(backend, [])
+    same = [seen for seen in labels if seen == label] or [seen for seen in labels if hardware_slug(seen) == hardware_slug(label)]
+    if same:
+        return same[0]
+    if labels:
+        why = (f"no {backend} worker on it has announced itself within the last {queue_ttl_text()}; "
+               f"known {backend} hardware: {_listed([repr(seen) for seen in labels])}")
+    else:
+        why = f"no {backend} worker has announced itself within the last {queue_ttl_text()}; {how_to_start(backend)}"
+    others = [other for other, its in sorted(known.hardware.items()) if label in its]
+    if others:
+        why += f"; {label!r} is {others[0]} hardware: ask backend {others[0]}"
+    raise InvalidRequest(f"unknown hardware {label!r} for {backend} jobs: {why} (or leave hardware out: any {backend} "
+                         "worker takes the job)", known=labels)
+
+
+def _listed(items: list[str], most: int = 20) -> str:
+    more = f" and {len(items) - most} more" if len(items) > most else ""
+    return ", ".join(items[:most]) + more

@@ -1,16 +1,26 @@
-"""Which workers are connected, from the heartbeats they write, and what a queued job is waiting for."""
+"""Which workers are connected, from the heartbeats they write, which are known (a job may name them), and what a
+queued job is waiting for.
+
+A stopping worker is marked `stopped`, not deleted: it is no longer connected, but a job may still name it and wait
+for it to come back. The reaper forgets a worker not heard from for the queue TTL, the longest a queued job waits.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, func, select
 
 from shared.db.tables import Capacity, Job, Worker, utcnow
 from shared.settings import get_settings
+
+STOPPED = "stopped"
 
 
 def announce(session: Session, worker: Worker) -> None:
@@ -40,16 +50,58 @@ def _remember_capacity(session: Session, worker: Worker) -> None:
 
 
 def depart(session: Session, name: str) -> None:
-    worker = session.get(Worker, name)
-    if worker is not None:
-        session.delete(worker)
-        session.commit()
+    """Mark the worker stopped: no longer connected, still known until the reaper forgets it."""
+    session.execute(update(Worker).where(col(Worker.name) == name).values(state=STOPPED, job_id=None)
+                    .execution_options(synchronize_session=False))
+    session.commit()
 
 
 def live_workers(session: Session) -> list[Worker]:
-    """Workers whose heartbeat is recent."""
+    """Workers whose heartbeat is recent and that have not said they stopped."""
     since = utcnow() - timedelta(seconds=get_settings().worker_live_s)
+    return list(session.exec(select(Worker).where(col(Worker.last_heartbeat) >= since, col(Worker.state) != STOPPED)
+                             .order_by(col(Worker.name))))
+
+
+@dataclass(frozen=True)
+class Known:
+    """The targets a job may name: workers seen within the queue TTL (stopped ones too) and their hardware."""
+
+    backends: dict[str, str]  # worker name → its backend
+    hardware: dict[str, list[str]]  # backend → its workers' hardware labels, sorted
+
+
+def known_workers(session: Session) -> list[Worker]:
+    """Workers heard from within the queue TTL, connected or not: those a job may name and wait for."""
+    since = utcnow() - timedelta(seconds=get_settings().queue_ttl_s)
     return list(session.exec(select(Worker).where(col(Worker.last_heartbeat) >= since).order_by(col(Worker.name))))
+
+
+def known_targets(session: Session) -> Known:
+    """The worker names and, per backend, the hardware labels a job may name."""
+    hardware: dict[str, set[str]] = defaultdict(set)
+    backends: dict[str, str] = {}
+    for worker in known_workers(session):
+        backends[worker.name] = worker.backend
+        hardware[worker.backend].add(worker.hardware)
+    return Known(backends=backends, hardware={backend: sorted(labels) for backend, labels in hardware.items()})
+
+
+def forget_workers(session: Session) -> int:
+    """Delete the workers not heard from within the queue TTL: a job naming one could only expire unserved."""
+    since = utcnow() - timedelta(seconds=get_settings().queue_ttl_s)
+    forgotten = session.execute(delete(Worker).where(col(Worker.last_heartbeat) < since)
+                                .execution_options(synchronize_session=False)).rowcount
+    session.commit()
+    return forgotten
+
+
+def queue_ttl_text() -> str:
+    return f"{get_settings().queue_ttl_s / 3600:g} h"
+
+
+def how_to_start(backend: str) -> str:
+    return "start one with `make worker`" if backend == "cpu" else "start one with `make worker-gpu` on a machine with a GPU"
 
 
 def waiting_details(session: Session, jobs: Sequence[Job]) -> dict[str, str]:
@@ -74,7 +126,7 @@ def _detail(job: Job, workers: list[Worker], ahead: int) -> str:
         how = "see GET /workers for the hardware of the connected ones"
     else:
         kind = f"{job.backend} worker"
-        how = "start one with `make worker`" if job.backend == "cpu" else "start a GPU worker on a machine with a GPU"
+        how = how_to_start(job.backend)
     if not workers and job.target_worker:
         return f"waiting for {kind} (not connected; {how})"
     if not workers:

@@ -1,4 +1,5 @@
-"""Finds jobs that nobody is looking after and puts them right; runs in every worker and in the API.
+"""Finds jobs that nobody is looking after and puts them right, and forgets workers not heard from within the queue
+TTL; runs in every worker and in the API.
 
 Every action is a conditional update, so any number of reapers may run at once.
 """
@@ -11,10 +12,11 @@ from datetime import timedelta
 
 from sqlmodel import Session, col, or_, select
 
+from shared.catalog.counting import recount_lost
 from shared.db.engine import session_scope
 from shared.db.tables import Job, utcnow
 from shared.jobs.lifecycle import attempt_lost, publish_job, update_job
-from shared.jobs.presence import live_workers
+from shared.jobs.presence import forget_workers, live_workers
 from shared.settings import get_settings
 
 log = logging.getLogger("speedboard.reaper")
@@ -25,7 +27,7 @@ WORKER_GONE = "the worker stopped sending heartbeats (killed, out of memory, or 
 def reap_once(session: Session) -> dict[str, int]:
     settings = get_settings()
     now = utcnow()
-    counts = {"retried": 0, "expired": 0, "republished": 0}
+    counts = {"retried": 0, "expired": 0, "republished": 0, "forgotten": 0}
     stale = now - timedelta(seconds=settings.heartbeat_timeout_s)
     orphans = select(Job).where(col(Job.status).in_(("running", "cancelling")), col(Job.heartbeat_at) < stale)
     for job in session.exec(orphans).all():
@@ -52,6 +54,8 @@ def reap_once(session: Session) -> dict[str, int]:
                 counts["republished"] += 1
             except Exception as error:  # noqa: BLE001  (broker down: try again next round)
                 log.warning("could not re-publish job %s: %s", job.id, error)
+    counts["forgotten"] = forget_workers(session)
+    counts["recounted"] = recount_lost(session)  # custom variants whose count task was lost, and their jobs
     return counts
 
 

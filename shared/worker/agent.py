@@ -15,6 +15,7 @@ from shared.db.tables import Worker
 from shared.jobs.presence import announce, depart
 from shared.jobs.queues import queues_of
 from shared.jobs.reaper import start_reaper
+from shared.measurement.cache_sweep import tidy as tidy_cache
 from shared.measurement.hardware import host
 from shared.settings import get_settings
 from shared.worker import runner
@@ -44,6 +45,8 @@ class Agent:
         return self.described[0]
 
     def beat(self) -> None:
+        if self.stop.is_set():  # departed: a last beat from a job that just ended must not bring the row back to life
+            return
         worker = Worker(
             name=self.name, backend=self.backend, hardware=self.hardware, host=host(),
             state="busy" if self.job_id else "idle", job_id=self.job_id,
@@ -63,6 +66,7 @@ class Agent:
     def on_ready(self, sender: Any = None, **_: Any) -> None:
         self.name = sender.hostname
         migrate()
+        tidy_cache(get_settings().cache_dir, get_settings().cache_max_gb)  # what killed builds left; the cap
         self.beat()
         threading.Thread(target=self._beat_loop, name="speedboard-presence", daemon=True).start()
         # Not before announcing: it waits for the host lock, which another worker's benchmark may hold for long.

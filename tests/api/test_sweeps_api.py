@@ -49,7 +49,7 @@ def test_default_streams_follow_the_named_worker_and_are_not_repeated(client: Te
         ["resnet18"], [1, 8], [1, 2], "two@a")
     assert points(sweep) == [("resnet18", 1, 1), ("resnet18", 1, 2), ("resnet18", 8, 1), ("resnet18", 8, 2)]
     one = client.post("/sweeps", json={"models": ["resnet18"], "backend": "cpu", "batch_sizes": [1],
-                                       "hardware": "single", "streams": [3, 1, 3]}).json()
+                                       "hardware": "AMD EPYC, 8 cores", "streams": [3, 1, 3]}).json()
     assert (one["streams"], one["streams_from"]) == ([1, 3], None)
 
 

@@ -29,6 +29,12 @@ def speedboard(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_suite_seed_queues_the_study_in_int8_and_status_reports_it(live_api: ApiProcess) -> None:
+    unknown = speedboard("--url", live_api.url, "suite", "seed", "--backend", "cpu", "--hardware", "Bench CPU, 16 cores")
+    assert unknown.returncode == 2 and "Traceback" not in unknown.stderr
+    assert "unknown hardware 'Bench CPU, 16 cores' for cpu jobs" in unknown.stderr and "make worker" in unknown.stderr
+    with session_scope() as session:  # a worker row as a 16-core worker announces itself (no process behind it)
+        announce(session, Worker(name="sixteen@bench", backend="cpu", hardware="Bench CPU, 16 cores", host="bench",
+                                 queues=queues_of("cpu", "sixteen@bench", "Bench CPU, 16 cores")))
     queued = speedboard("--url", live_api.url, "suite", "seed", "--backend", "cpu", "--precision", "int8", "--duration", "2",
                         "--hardware", "Bench CPU, 16 cores")
     assert queued.returncode == 0, queued.stderr

@@ -136,13 +136,13 @@ def test_reaper_retries_orphans_expires_old_jobs_and_republishes_lost_ones(sessi
     announce(session, Worker(name="idle-1", backend="cpu", queues=["cpu"], hardware="x", host="h"))
 
     counts = reap_once(session)
-    assert counts == {"retried": 1, "expired": 1, "republished": 1}
+    assert (counts["retried"], counts["expired"], counts["republished"], counts["forgotten"]) == (1, 1, 1, 0)
     retried = get_job(session, orphan.id)
     assert retried.status == "queued" and "stopped sending heartbeats" in retried.last_failure
     expired = get_job(session, old.id)
     assert expired.status == "failed" and "no cpu worker took this job within 24 h" in expired.error
     assert (utcnow() - get_job(session, lost.id).published_at) < timedelta(seconds=30)
-    assert reap_once(session) == {"retried": 0, "expired": 0, "republished": 0}
+    assert not any(reap_once(session).values())  # nothing left to do
 
 
 def test_waiting_detail_comes_from_live_heartbeats(session: Session) -> None:
