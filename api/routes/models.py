@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import SessionDep
+from api.limits import models_rate
 from api.schemas import MAX_OFFSET, ModelCorrection, ModelPublic, ModelsPublic, VariantCreate
 from api.services.catalog import correct, filter_models, get_model, list_models, register_variant
 from shared.jobs.vocabulary import FamilyName
@@ -38,8 +39,9 @@ def correct_model(name: str, body: ModelCorrection, session: SessionDep) -> Mode
     return correct(session, name, body)
 
 
-@router.post("", status_code=201, response_model=ModelPublic)
+@router.post("", status_code=202, response_model=ModelPublic, dependencies=[Depends(models_rate)])
 def create_variant(body: VariantCreate, session: SessionDep, response: Response) -> ModelPublic:
+    """Accepted as `pending`: a CPU worker counts its parameters, then it is `ready` or `refused` (GET /models/{name})."""
     model = register_variant(session, body)
     response.headers["Location"] = f"/models/{model.name}"
     return model

@@ -5,17 +5,19 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
 
 from api.errors import AlreadyExists, InvalidRequest, NotFound
 from api.schemas import ModelCorrection, ModelPublic, TagFigures, VariantCreate
 from api.services.accuracy import load_book
 from shared.catalog.accuracy import AccuracyBook, load_catalog
+from shared.catalog.counting import publish_count
 from shared.catalog.registry import ModelInfo, closest, load_snapshot, lookup
 from shared.catalog.seed import CURATED, SEED_MODELS
-from shared.catalog.variants import check_kwargs, count_params, image_size
+from shared.catalog.variants import PENDING, REFUSED, check_kwargs, image_size
 from shared.db.tables import CatalogEntry, utcnow
-from shared.settings import get_settings
 
 
 @lru_cache
@@ -66,15 +68,20 @@ def correct(session: Session, name: str, body: ModelCorrection) -> ModelPublic:
     arch, _, tag = name.partition(".")
     variant = session.get(CatalogEntry, arch)
     if variant is not None and variant.kind == "variant":
-        key = arch
+        if body.img_size is not None:
+            # Its jobs run at the size its kwargs build it for; a correction changes figures, never what runs.
+            raise InvalidRequest(f"a variant's input size comes from its kwargs.img_size ({arch} runs at "
+                                 f"{_variant_size(variant)}); leave img_size out to correct its figures, or register a new "
+                                 "variant with POST /models to change it")
+        entry = variant
     else:
         info = _known(arch)
         tag = tag or info.default_tag or ""
         if not tag or tag not in info.tags:
             raise InvalidRequest(f"{arch} has no pretrained tag {tag!r}; its tags: {', '.join(info.tags) or 'none'}")
-        key = f"{arch}.{tag}"
-    entry = session.get(CatalogEntry, key) or CatalogEntry(name=key, kind="correction")
-    entry.top1, entry.top5, entry.img_size, entry.source = body.top1, body.top5, body.img_size, body.source
+        entry = session.get(CatalogEntry, f"{arch}.{tag}") or CatalogEntry(name=f"{arch}.{tag}", kind="correction")
+        entry.img_size = body.img_size
+    entry.top1, entry.top5, entry.source = body.top1, body.top5, body.source
     entry.updated_at = utcnow()
     session.add(entry)
     session.commit()
@@ -82,26 +89,45 @@ def correct(session: Session, name: str, body: ModelCorrection) -> ModelPublic:
 
 
 def register_variant(session: Session, body: VariantCreate) -> ModelPublic:
+    """Check the variant, store it pending and send its count to a CPU worker: the API builds no model (it holds no
+    ML library), so no constructor can stall it. A refused variant's name may be registered again."""
     if lookup(body.name) is not None:
         raise AlreadyExists(f"{body.name!r} is a timm architecture; give the variant a name of its own")
-    if session.get(CatalogEntry, body.name) is not None:
-        raise AlreadyExists(f"a variant named {body.name!r} exists; PUT /models/{body.name} corrects its accuracy, "
-                            "or register the new one under another name")
+    state = session.exec(select(CatalogEntry.state).where(col(CatalogEntry.name) == body.name)).first()
+    if state is not None and state != REFUSED:
+        raise _taken(body.name)
     _known(body.base)
     kwargs = check_kwargs(body.kwargs)
-    params_m = count_params(body.base, kwargs)
-    limit = get_settings().max_params_m
-    if params_m > limit:
-        raise InvalidRequest(f"{body.name} has {params_m:,.0f} M parameters, above this server's limit of {limit:,.0f} M "
-                             "(SPEEDBOARD_MAX_PARAMS_M); use smaller widths or depths")
     if body.top1 is not None and not body.source:
         raise InvalidRequest("give a source for the top-1 figure (a paper, a URL, or 'own evaluation')")
-    entry = CatalogEntry(name=body.name, kind="variant", base=body.base, kwargs=kwargs, family=body.family,
-                         label=body.label, top1=body.top1, top5=body.top5, source=body.source,
-                         params_m=params_m, img_size=image_size(kwargs))
-    session.add(entry)
-    session.commit()
+    now = utcnow()
+    values = dict(kind="variant", base=body.base, kwargs=kwargs, family=body.family, label=body.label, top1=body.top1,
+                  top5=body.top5, source=body.source, params_m=None, img_size=image_size(kwargs), state=PENDING,
+                  reason=None, created_at=now, updated_at=now)
+    if state is None:
+        session.add(CatalogEntry(name=body.name, **values))
+        try:
+            session.commit()
+        except IntegrityError as error:  # registered by a request running alongside this one
+            session.rollback()
+            raise _taken(body.name) from error
+    else:  # in place of the refused one, unless a request alongside did it first
+        statement = update(CatalogEntry).where(col(CatalogEntry.name) == body.name, col(CatalogEntry.state) == REFUSED)
+        replaced = session.execute(statement.values(**values).execution_options(synchronize_session=False))
+        session.commit()
+        if not replaced.rowcount:  # type: ignore[attr-defined]
+            raise _taken(body.name)
+    publish_count(body.name)  # when the broker is away, the reaper sends it later
     return get_model(session, body.name)
+
+
+def _taken(name: str) -> AlreadyExists:
+    return AlreadyExists(f"a variant named {name!r} exists; PUT /models/{name} corrects its accuracy, "
+                         "or register the new one under another name")
+
+
+def _variant_size(entry: CatalogEntry) -> int:
+    return entry.img_size or load_snapshot()["models"].get(entry.base or "", {}).get("input_size", 224)
 
 
 def _known(arch: str) -> ModelInfo:
@@ -125,12 +151,11 @@ def _timm(name: str, raw: dict[str, Any], book: AccuracyBook) -> ModelPublic:
 
 
 def _variant(entry: CatalogEntry, book: AccuracyBook) -> ModelPublic:
-    base = load_snapshot()["models"].get(entry.base or "", {})
     accuracy = book.lookup(entry.name, None, entry.img_size)
     return ModelPublic(
         name=entry.name, kind="variant", label=entry.label, curated=False, seed=False, default_tag=None, tag_names=[],
-        input_size=entry.img_size or base.get("input_size", 224), params_m=entry.params_m, base=entry.base,
-        kwargs=entry.kwargs, corrected=False, **accuracy.model_dump(),
+        input_size=_variant_size(entry), params_m=entry.params_m, base=entry.base, kwargs=entry.kwargs, corrected=False,
+        state=entry.state, reason=entry.reason, **accuracy.model_dump(),
     )
 
 

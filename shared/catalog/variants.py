@@ -1,44 +1,63 @@
-"""Custom model variants: the constructor arguments a user may set, and their parameter count.
+"""Custom model variants: the constructor arguments a user may set, the bounds on them, and a variant's states.
 
-The API imports this module; the count runs timm in a short-lived subprocess (`shared.ml.count_params`)
-so the API process itself never imports an ML library.
+Imports nothing but `shared` and the vocabulary: the API checks a variant with it when it is registered, and the
+benchmark process checks a job's kwargs again with it before timm is called (shared.measurement.pipeline.check_spec).
+Counting a variant's parameters is shared.catalog.counting's, on a CPU worker.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import sys
 from typing import Any
 
-from shared import InvalidRequest, Unavailable
+from shared import InvalidRequest
 from shared.jobs.vocabulary import RANGES
 
-# Numeric and shape arguments of timm constructors: widths, depths, heads, ratios, sizes.
-ALLOWED_KWARGS = frozenset({
-    "img_size", "patch_size", "embed_dim", "embed_dims", "depth", "depths", "num_heads", "heads", "head_dim",
-    "mlp_ratio", "mlp_ratios", "key_dim", "attn_ratio", "window_size", "width", "widths", "dims", "channels",
-    "layers", "stem_width", "stem_chs", "base_width", "cardinality", "width_multiplier", "channel_multiplier",
-    "depth_multiplier", "width_factor", "num_features", "num_classes", "groups", "group_size", "hidden_dim",
-    "drop_rate", "drop_path_rate", "expansion", "down_ratio", "block_ratio",
-})
+# A variant is `pending` from POST /models until a CPU worker has counted its parameters: then `ready` (its jobs
+# run) or `refused` (the reason says why: over the parameter limit, the constructor's error, a count that timed out).
+PENDING, READY, REFUSED = "pending", "ready", "refused"
+VARIANT_STATES = (PENDING, READY, REFUSED)
+
+_LARGEST_SIZE = RANGES["input_size"][1]
+
+
+def _family(high: float, what: str, *keys: str) -> dict[str, tuple[float, str]]:
+    return dict.fromkeys(keys, (high, what))
+
+
+# Numeric and shape arguments of timm constructors, each with the largest value a real network uses, with room to
+# spare. The bounds keep a constructor's work (modules built, not parameters: those meet SPEEDBOARD_MAX_PARAMS_M)
+# within seconds; each family says why its bound is where it is.
+BOUNDS: dict[str, tuple[float, str]] = {
+    **_family(16_384, "widths and dims (the widest published vision models, e.g. ViT-22B at 6,144, stay far below)",
+              "embed_dim", "embed_dims", "width", "widths", "dims", "channels", "stem_width", "stem_chs", "base_width",
+              "num_features", "hidden_dim", "head_dim", "key_dim", "group_size"),
+    **_family(1_000, "depths and layers (ResNet-1001, the deepest published, has 333 blocks)",
+              "depth", "depths", "layers"),
+    **_family(1_024, "heads and groups (real models use at most a few dozen)", "num_heads", "heads", "cardinality", "groups"),
+    **_family(64, "ratios and multipliers (real models use 0.25 to 8)",
+              "mlp_ratio", "mlp_ratios", "attn_ratio", "expansion", "down_ratio", "block_ratio", "width_multiplier",
+              "channel_multiplier", "depth_multiplier", "width_factor"),
+    **_family(_LARGEST_SIZE, "sizes in pixels (no larger than the largest input size)", "img_size", "patch_size",
+              "window_size"),
+    **_family(100_000, "classes (ImageNet-21k has 21,843)", "num_classes"),
+    **_family(1, "drop rates (probabilities)", "drop_rate", "drop_path_rate"),
+}
+ALLOWED_KWARGS = frozenset(BOUNDS)
 REFUSED_PREFIXES = ("pretrained", "checkpoint", "cache_dir", "file", "path", "url", "hub")
-MAX_INT = 1_000_000
 
 
 class InvalidVariant(InvalidRequest):
     """The variant is refused; the message says why and what is accepted."""
 
 
-class CannotCount(Unavailable):
-    """This installation cannot build models (no torch or timm), so it cannot register variants."""
-
-
 def check_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
-    """The kwargs unchanged when every key is on the allow-list and every value a number or a list of numbers."""
+    """The kwargs unchanged when every key is on the allow-list and every value a number, or a list of numbers,
+    within its family's bounds."""
+    if not isinstance(kwargs, dict):
+        raise InvalidVariant(f"kwargs must be an object of constructor arguments (got {type(kwargs).__name__})")
     for key, value in kwargs.items():
-        if key.lower().startswith(REFUSED_PREFIXES):
+        if str(key).lower().startswith(REFUSED_PREFIXES):
             raise InvalidVariant(f"kwargs.{key} is refused: Speedboard never reads model files or downloads weights; "
                                  "a variant may only set numeric and shape arguments")
         if key not in ALLOWED_KWARGS:
@@ -56,7 +75,7 @@ def image_size(kwargs: dict[str, Any]) -> int | None:
     if size is None:
         return None
     low, high = RANGES["input_size"]
-    if not isinstance(size, int) or not low <= size <= high:
+    if not isinstance(size, int) or isinstance(size, bool) or not low <= size <= high:
         raise InvalidVariant(f"kwargs.img_size must be a whole number of pixels from {low} to {high}, or a pair of two "
                              f"equal ones (benchmarks run square images); got {size!r}")
     return size
@@ -65,13 +84,11 @@ def image_size(kwargs: dict[str, Any]) -> int | None:
 def _check_value(key: str, value: Any, depth: int) -> None:
     if isinstance(value, bool) or value is None:
         raise InvalidVariant(f"kwargs.{key} must be a number or a list of numbers (got {value!r})")
-    if isinstance(value, int):
-        if not 0 <= value <= MAX_INT:
-            raise InvalidVariant(f"kwargs.{key} must be between 0 and {MAX_INT:,} (got {value})")
-        return
-    if isinstance(value, float):
-        if not math.isfinite(value) or not 0 <= value <= MAX_INT:
-            raise InvalidVariant(f"kwargs.{key} must be a finite number between 0 and {MAX_INT:,} (got {value})")
+    if isinstance(value, int | float):
+        high, what = BOUNDS[key]
+        if (isinstance(value, float) and not math.isfinite(value)) or not 0 <= value <= high:
+            raise InvalidVariant(f"kwargs.{key} must be a finite number between 0 and {high:,g} (got {value}): "
+                                 f"the bound on {what}")
         return
     if isinstance(value, list) and depth < 2 and 0 < len(value) <= 64:
         for item in value:
@@ -79,22 +96,3 @@ def _check_value(key: str, value: Any, depth: int) -> None:
         return
     raise InvalidVariant(f"kwargs.{key} must be a number or a list of numbers (got {value!r}); "
                          "strings are refused because they could name a file, URL or hub id")
-
-
-def count_params(base: str, kwargs: dict[str, Any], timeout_s: float = 120) -> float:
-    """Millions of parameters of timm's `base` built with `kwargs` on the meta device (nothing allocated)."""
-    try:
-        done = subprocess.run([sys.executable, "-m", "shared.ml.count_params"], input=json.dumps([base, kwargs]),
-                              capture_output=True, text=True, timeout=timeout_s, check=False)
-    except subprocess.TimeoutExpired as error:
-        raise InvalidVariant(f"building {base} with these kwargs took over {timeout_s:g} s; use smaller sizes") from error
-    lines = done.stdout.strip().splitlines()
-    if "ModuleNotFoundError" in done.stderr:
-        raise CannotCount("registering a variant needs torch and timm beside the API to count its parameters; "
-                          "install them with pip install 'speedboard[models]' (the compose API image has them)")
-    if done.returncode != 0 or not lines:
-        raise CannotCount(f"could not count the variant's parameters: {done.stderr.strip()[-300:]}")
-    answer = json.loads(lines[-1])
-    if "error" in answer:
-        raise InvalidVariant(f"timm could not build {base} with {kwargs}: {answer['error']}")
-    return float(answer["params_m"])

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from shared import SpeedboardError
+from shared.catalog.names import parse_model_name
+from shared.catalog.variants import check_kwargs
 from shared.jobs.memory import need, too_big
 from shared.jobs.vocabulary import (
     AUTO_PRECISION_ON_GPU,
@@ -71,6 +73,7 @@ class BenchSpec:
     cache_dir: Path = Path("data/cache")
     device: str = ""  # GPU engines: the torch device ("cuda", or "cpu" to run their code path without a GPU)
     build_limit_s: float = 900.0  # TensorRT engine builds that take longer are cancelled
+    cache_max_gb: float = 20.0  # the cache folder's cap, kept after writing a new entry (0: no cap)
 
     @classmethod
     def from_json(cls, text: str) -> BenchSpec:
@@ -81,7 +84,7 @@ class BenchSpec:
         return json.dumps(asdict(self), default=str)
 
 
-RUNTIME_FIELDS = ("cache_dir", "device", "build_limit_s")  # BenchSpec's fields that are not the job's
+RUNTIME_FIELDS = ("cache_dir", "device", "build_limit_s", "cache_max_gb")  # BenchSpec's fields that are not the job's
 
 
 @dataclass
@@ -116,7 +119,15 @@ def load_engine(name: str) -> EngineModule:
 def check_spec(spec: BenchSpec) -> None:
     """What the API checked, checked again where it runs: a job queued by hand or by an older API must not build
     a precision its engine has not (an int8 torch job would otherwise time FP32 and call it int8), nor start on a
-    CPU whose memory its inputs alone exceed."""
+    CPU whose memory its inputs alone exceed, nor name a model or kwargs that would make timm read a file or download."""
+    try:
+        parse_model_name(spec.model if spec.pretrained_tag is None else f"{spec.model}.{spec.pretrained_tag}")
+        if spec.base_model is not None:
+            parse_model_name(spec.base_model)
+        if spec.model_kwargs is not None:
+            check_kwargs(spec.model_kwargs)
+    except SpeedboardError as error:
+        raise BenchmarkError(f"{error.message}; queue the job again through the API") from error
     if (why := check_precision(spec.engine, spec.precision)) is not None:
         raise BenchmarkError(f"{why}; queue it again with one of those engines or another precision")
     if spec.calibration not in (CALIBRATIONS if spec.precision == "int8" else (None,)):

@@ -1,6 +1,7 @@
 """Print a variant's parameter count as JSON: stdin `[base, kwargs]`, stdout `{"params_m": ...}` or `{"error": ...}`.
 
-Run by shared.catalog.variants in its own process so that torch and timm stay out of the API process.
+Run by shared.catalog.counting on a CPU worker, in a process of its own: a constructor that hangs is killed at the
+timeout, and the worker's own process never holds a model.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import sys
 import warnings
 from typing import Any
 
-import timm  # at module level: a missing ML library ends the process with ModuleNotFoundError, which the API reports
+import timm  # at module level: a missing ML library ends the process with ModuleNotFoundError, which refuses the variant
 import torch
 
 
