@@ -243,11 +243,11 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
         return {"params_m": model.params_m, "gflops": model.gflops, "onnx_s": onnx_s, "build_s": build_s,
                 "engine_mb": round((folder / "engine.plan").stat().st_size / 2**20, 1), "int8_layer_share": share}
 
-    folder, meta, hit = cached(root, key, build)
+    folder, meta, hit = cached(root, key, build, max_gb=spec.cache_max_gb)
     engine = load_engine(folder / "engine.plan", spec.batch_size)
     if engine is None:  # written by another TensorRT build, damaged or missing: build it again
         shutil.rmtree(folder, ignore_errors=True)
-        folder, meta, hit = cached(root, key, build)
+        folder, meta, hit = cached(root, key, build, max_gb=spec.cache_max_gb)
         engine = load_engine(folder / "engine.plan", spec.batch_size)
         if engine is None:
             raise BenchmarkError("TensorRT built an engine it cannot load again; please report it with the worker's log")
@@ -261,7 +261,8 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
         cache_hit=hit, params_m=meta["params_m"], gflops=meta["gflops"], hardware=hardware,
         hardware_detail=detail | cuda_detail(device) | quantized,
         versions=versions("tensorrt", "torch", "timm", "nvidia-modelopt", "onnx") | {"tensorrt": trt.__version__},
-        details={"engine": str(folder / "engine.plan"), "build_s": meta["build_s"], "onnx_s": meta["onnx_s"],
-                 "engine_mb": meta["engine_mb"], "workspace_gb": WORKSPACE_BYTES >> 30,
+        # The plan named under the cache: a result names no folder of the worker.
+        details={"engine": (folder / "engine.plan").relative_to(spec.cache_dir).as_posix(), "build_s": meta["build_s"],
+                 "onnx_s": meta["onnx_s"], "engine_mb": meta["engine_mb"], "workspace_gb": WORKSPACE_BYTES >> 30,
                  "optimization_level": OPTIMIZATION_LEVEL},
     )
