@@ -79,6 +79,40 @@ def memory_gb() -> float:
     return round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1)
 
 
+def usable_memory_gb() -> float:
+    """The memory this process and its children may use: the machine's, or its cgroup's limit (a container's) when
+    lower. The kernel's out-of-memory killer acts at whichever is reached first."""
+    return round(min([memory_gb(), *(limit / 2**30 for limit in _cgroup_memory_limits())]), 1)
+
+
+def _cgroup_memory_limits() -> list[int]:
+    """The memory limits, in bytes, of this process's cgroup and of the cgroups above it (v2 or v1)."""
+    try:
+        lines = Path("/proc/self/cgroup").read_text().splitlines()
+    except OSError:
+        return []
+    found = []
+    for line in lines:
+        _, controllers, path = line.split(":", 2)
+        if controllers == "":
+            root, name = Path("/sys/fs/cgroup"), "memory.max"  # v2 ("max" when unlimited)
+        elif "memory" in controllers.split(","):
+            root, name = Path("/sys/fs/cgroup/memory"), "memory.limit_in_bytes"  # v1 (a huge number when unlimited)
+        else:
+            continue
+        folder = root / path.lstrip("/")
+        for here in (folder, *folder.parents):
+            try:
+                text = (here / name).read_text().strip()
+            except OSError:
+                text = ""
+            if text.isdigit():
+                found.append(int(text))
+            if here == root:
+                break
+    return found
+
+
 def host() -> str:
     return socket.gethostname()
 

@@ -39,9 +39,9 @@ def main() -> int:
         _emit("cancelled")
     except BenchmarkError as error:
         _emit("failed", str(error))
-    except MemoryError:
-        _emit("failed", f"ran out of memory benchmarking {spec.model} at batch {spec.batch_size}; "
-                        "try a smaller batch size or input size")
+    except MemoryError as error:  # the worker says which limit was hit and what would fit (shared.worker.out_of_memory)
+        _emit("failed", f"ran out of memory benchmarking {spec.model} at batch {spec.batch_size} "
+                        f"({type(error).__name__}: {str(error)[:200] or 'no detail'}); try a smaller batch size or input size")
     except Exception as error:  # noqa: BLE001  (anything else still ends the job with a reason)
         traceback.print_exc()
         _emit("failed", f"{spec.model} failed with {type(error).__name__}: {str(error)[:500]}")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import logging
 import os
+import signal
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from queue import Empty, Queue
 from typing import Any
@@ -20,12 +22,14 @@ from sqlmodel import Session
 from shared.db.engine import session_scope
 from shared.db.tables import Job, JobSpec
 from shared.jobs.lifecycle import attempt_lost, claim_job, finish, finish_succeeded, get_job, heartbeat, release_job
-from shared.measurement.children import describe_exit, die_with_parent
+from shared.measurement.children import describe_exit
 from shared.measurement.hardware import physical_cores
 from shared.measurement.pipeline import BenchSpec
 from shared.measurement.repeats import RepeatsDisagree, combine
 from shared.settings import get_settings
 from shared.worker.host_lock import host_lock
+from shared.worker.memory_watch import MemoryLimits, memory_limits
+from shared.worker.out_of_memory import is_out_of_memory, over_rss, ran_out
 
 log = logging.getLogger("speedboard.runner")
 
@@ -116,7 +120,7 @@ def bench_spec(job: Job) -> BenchSpec:
     return BenchSpec(**job.model_dump(include=set(JobSpec.model_fields)) | {
         "streams": job.streams or (physical_cores() if job.backend == "cpu" else 1),
         "cache_dir": settings.cache_dir, "device": settings.gpu_device if job.backend == "gpu" else "",
-        "build_limit_s": settings.engine_build_limit_s,
+        "build_limit_s": settings.engine_build_limit_s, "cache_max_gb": settings.cache_max_gb,
     })
 
 
@@ -133,26 +137,30 @@ def run_benchmark_process(session: Session, job: Job, worker: str, repeat: Repea
     """Run the benchmark process, relaying progress and honouring cancellation and the time limit.
 
     The process never outlives this call, whatever happens here: an orphan would skew the next job's timing.
+    It runs within the worker's memory limits (shared.worker.memory_watch).
     """
+    limits = memory_limits(job.backend)
     # A session of its own: Ctrl-C on the terminal reaches the worker, which hands the job back and stops
     # this process itself, instead of killing the measurement and spending one of the job's attempts.
     process = subprocess.Popen(
         [sys.executable, "-m", "shared.measurement.process"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, preexec_fn=die_with_parent,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, preexec_fn=limits.preexec,
         cwd=os.getcwd(), start_new_session=True,
     )
     try:
-        return _watch(session, job, worker, process, repeat)
+        return _watch(session, job, worker, process, repeat, limits)
     finally:
         if process.poll() is None:
             process.kill()
         process.wait()
 
 
-def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[str], repeat: Repeat) -> Outcome:
+def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[str], repeat: Repeat,
+           limits: MemoryLimits) -> Outcome:
     settings = get_settings()
+    spec = bench_spec(job)
     assert process.stdin is not None and process.stdout is not None
-    process.stdin.write(bench_spec(job).to_json())
+    process.stdin.write(spec.to_json())
     process.stdin.close()
     events: Queue[list[Any] | None] = Queue()
     threading.Thread(target=_read_events, args=(process.stdout, events), daemon=True).start()
@@ -174,7 +182,12 @@ def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[st
         if event and event[0] == "progress":
             stage, fraction = event[1], event[2]
         elif event:
-            return Outcome(event[0], event[1] if len(event) > 1 else None)
+            return reported(event, spec, stage, limits)
+        if (held := limits.over_rss(process.pid)) is not None:
+            with suppress(ProcessLookupError):  # its group: the conversion process it may be running too
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+            return Outcome("failed", over_rss(spec, limits.rss_limit(), held))
         try:
             progress = (repeat.number - 1 + overall_progress(stage, fraction)) / repeat.of
             status = heartbeat(session, job.id, worker, stage=stage, progress=round(progress, 3),
@@ -194,6 +207,15 @@ def _watch(session: Session, job: Job, worker: str, process: subprocess.Popen[st
             return Outcome("failed", f"exceeded the job time limit of {_duration(settings.job_time_limit_s)} "
                                      "(SPEEDBOARD_JOB_TIME_LIMIT_S); use a shorter duration_s, fewer repeats or a "
                                      "smaller model")
+
+
+def reported(event: list[Any], spec: BenchSpec, stage: str, limits: MemoryLimits) -> Outcome:
+    """How the process said it ended. A CPU benchmark that ran out of memory fails saying which limit it hit and
+    what would fit (GPU engines explain their device's memory themselves)."""
+    kind, detail = event[0], event[1] if len(event) > 1 else None
+    if kind == "failed" and spec.backend == "cpu" and is_out_of_memory(str(detail)):
+        return Outcome("failed", ran_out(spec, limits.allocation_limit(), stage, str(detail)))
+    return Outcome(kind, detail)
 
 
 def overall_progress(stage: str, fraction: float) -> float:
