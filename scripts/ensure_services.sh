@@ -19,6 +19,39 @@ apt_install() {
   as_root apt-get update -qq && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
 }
 local_host() { case "$1" in 127.*|localhost|::1) return 0;; *) return 1;; esac; }
+pg_parts() {  # URL -> "role database has_password"
+  "$PY" -c 'import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.unquote(p.username or "postgres"), u.unquote(p.path.lstrip("/")) or "postgres", int(p.password is not None))' "$1"
+}
+# The pg_hba.conf lines of a cluster installed here for the tests, when their URL has no password: trust for the test
+# role alone, from the URL's loopback address alone, on the test database and those the tests create (speedboard_*:
+# one per test, and the chart benchmark's). PostgreSQL 16 and later match those by a pattern; older ones cannot, so
+# there the line names every database (still for that role, from loopback, only). Any other role or address keeps
+# Debian's password authentication; no line trusts every role of the machine.
+trust_lines() {  # version role database host
+  local databases=all
+  [ "${1%%.*}" -ge 16 ] && databases="$3,\"/^speedboard_\""
+  case "$4" in
+    127.*) echo "host $databases $2 $4/32 trust" ;;
+    ::1) echo "host $databases $2 ::1/128 trust" ;;
+    *) echo "host $databases $2 127.0.0.1/32 trust"; echo "host $databases $2 ::1/128 trust" ;;  # localhost: either
+  esac
+}
+# SQL, run as postgres, for a cluster installed here: the URL's role (able to create the per-test databases), with the
+# URL's password when it has one (then no trust line is needed), and the test database.
+pg_setup_sql() {  # URL
+  "$PY" - "$1" <<'EOF'
+import sys, urllib.parse as u
+p = u.urlsplit(sys.argv[1])
+role, database = u.unquote(p.username or "postgres"), u.unquote(p.path.lstrip("/")) or "postgres"
+name = lambda s: '"' + s.replace('"', '""') + '"'
+text = lambda s: "'" + s.replace("'", "''") + "'"
+create_role, create_database = f"CREATE ROLE {name(role)} LOGIN CREATEDB", f"CREATE DATABASE {name(database)} OWNER {name(role)}"
+print(f"SELECT {text(create_role)} WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = {text(role)})\\gexec")
+if p.password is not None:
+    print(f"ALTER ROLE {name(role)} PASSWORD {text(u.unquote(p.password))};")
+print(f"SELECT {text(create_database)} WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = {text(database)})\\gexec")
+EOF
+}
 
 read -r rhost rport < <(hostport "$REDIS_URL" 6379)
 if ! reachable "$rhost" "$rport"; then
@@ -41,18 +74,21 @@ if ! reachable "$phost" "$pport"; then
     command -v pg_ctlcluster >/dev/null || { apt_install postgresql && fresh=1; }
     version=$(ls /etc/postgresql 2>/dev/null | sort -V | tail -n 1)
     if [ -n "$version" ]; then
-      if [ "$fresh" = 1 ]; then  # a cluster we just installed: trust local TCP like the project machines do
-        as_root sed -i '1i host all all 127.0.0.1/32 trust' "/etc/postgresql/$version/main/pg_hba.conf"
+      read -r prole pdb ppassword < <(pg_parts "$PG_URL")
+      if [ "$fresh" = 1 ] && [ "$ppassword" = 0 ]; then  # a cluster we just installed: trust the test role only
+        trust_lines "$version" "$prole" "$pdb" "$phost" | while IFS= read -r line; do
+          as_root sed -i "1i $line" "/etc/postgresql/$version/main/pg_hba.conf"
+        done
       fi
       echo "starting PostgreSQL $version"
-      # restart, not start: apt may already have started it, before the trust line existed
+      # restart, not start: apt may already have started it, before the trust lines existed
       as_root pg_ctlcluster --skip-systemctl-redirect "$version" main restart || true
       if [ "$fresh" = 1 ] && wait_for "$phost" "$pport"; then
-        as_root su postgres -c "createdb test" || true
+        pg_setup_sql "$PG_URL" | as_root su postgres -c "psql -q -v ON_ERROR_STOP=1 -d postgres" || true
       fi
     fi
   fi
-  wait_for "$phost" "$pport" || { echo "ERROR: no PostgreSQL at $PG_URL. Install and start it (Debian: apt-get install postgresql) with trust auth for the test user, or set TEST_DATABASE_URL." >&2; exit 1; }
+  wait_for "$phost" "$pport" || { echo "ERROR: no PostgreSQL at $PG_URL. Install and start it (Debian: apt-get install postgresql) with trust auth for the test role on 127.0.0.1, or give that role a password in TEST_DATABASE_URL (postgresql://ROLE:PASSWORD@127.0.0.1:5432/test)." >&2; exit 1; }
 fi
 # The chart page's browser test drives Debian's Chromium with Playwright (its own browser download is not used).
 CHROMIUM="${SPEEDBOARD_CHROMIUM:-$(command -v chromium || true)}"

@@ -94,7 +94,7 @@ def ir_path(spec: BenchSpec, report: Report) -> tuple[Path, dict[str, Any], bool
         report("converting", 0.0)
         return convert(spec, folder)
 
-    folder, meta, hit = cached(spec.cache_dir / "openvino", key, build)
+    folder, meta, hit = cached(spec.cache_dir / "openvino", key, build, max_gb=spec.cache_max_gb)
     return folder / "model.xml", meta, hit
 
 
@@ -159,7 +159,7 @@ def prepare(spec: BenchSpec, report: Report) -> PreparedEngine:
         details={
             "infer_requests": requests,
             "threads": int(compiled.get_property("INFERENCE_NUM_THREADS")),
-            "ir": str(xml),
+            "ir": xml.relative_to(spec.cache_dir).as_posix(),  # under the cache: a result names no folder of the worker
             "convert_s": meta["convert_s"],
         } | ({"quantization": meta["quantization"]} if meta.get("quantization") else {}),
     )

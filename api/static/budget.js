@@ -190,7 +190,7 @@ async function recommend(section, chart) {
     if (ask !== section.asks) return;
     box.querySelector(".answer").textContent = `Could not ask for a recommendation: ${error.message}.`;
     box.querySelector(".picks-title").textContent = "";
-    box.querySelector(".picks").innerHTML = "";
+    box.querySelector(".picks").replaceChildren();
     box.dataset.state = "error";
   }
 }
@@ -201,7 +201,12 @@ function showRecommendation(box, found) {
     : ["Nearest misses", found.misses];
   box.querySelector(".answer").textContent = found.answer;
   box.querySelector(".picks-title").textContent = picks.length ? title : "";
-  box.querySelector(".picks").innerHTML = picks.slice(0, 3)
-    .map((item) => `<li><b>${escapeHtml(item.label)}</b>: ${escapeHtml(item.reason)}</li>`).join("");
+  box.querySelector(".picks").replaceChildren(...picks.slice(0, 3).map(pickItem));
+}
 
+// One configuration the recommendation lists: its label in bold, then why; both set as text.
+function pickItem(item) {
+  const li = document.createElement("li");
+  li.append(Object.assign(document.createElement("b"), { textContent: item.label }), `: ${item.reason}`);
+  return li;
 }

@@ -56,8 +56,11 @@ const state = { points: [], sort: { key: "throughput", dir: -1 }, jobIds: null, 
   charts: [], budget: null, budgetKey: "", budgetTimer: 0, drawing: 0 };
 const $ = (selector) => document.querySelector(selector);
 
+// Every user string (model names, labels, tags, hardware, sources, job details) goes through this before it reaches
+// innerHTML or Plotly, which draws a subset of HTML (<a href>, <b>, <br>, <span style>) in text, hover and legends.
+// Quotes are numeric entities: Plotly decodes only a few named ones (&amp; &lt; &gt;) and would show "&quot;" as is.
 function escapeHtml(value) {
-  const entities = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+  const entities = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;" };
   return String(value ?? "").replace(/[&<>"']/g, (c) => entities[c]);
 }
 
@@ -193,7 +196,7 @@ function fillFilters(options, filters) {
     const list = choices[name];
     if (filters[name] && !list.some(([value]) => value === filters[name])) list.push([filters[name], filters[name]]);
     const select = $(`#filters select[name=${name}]`);
-    select.innerHTML = list.map(([value, text]) => `<option value="${escapeHtml(value)}">${escapeHtml(text)}</option>`).join("");
+    select.replaceChildren(...list.map(([value, text]) => new Option(text, value))); // hardware and sweep names: as text
     select.value = filters[name];
   }
 }
@@ -221,14 +224,15 @@ async function renderCharts(charts) {
     section.title.textContent = chartTitle(chart); // an overlaid chart's precisions grow as new ones are measured
     // The curves' sentences are written under the curves; the aside speaks of the speed-accuracy chart.
     const curveSentences = new Set(chart.curves.map((c) => c.insight));
-    section.insights.innerHTML = sentences(chart.insights.filter((sentence) => !curveSentences.has(sentence)));
-    section.curveInsights.innerHTML = sentences(chart.curves.map((c) => c.insight));
+    section.insights.replaceChildren(...textItems(chart.insights.filter((sentence) => !curveSentences.has(sentence))));
+    section.curveInsights.replaceChildren(...textItems(chart.curves.map((c) => c.insight)));
     return drawChart(section, chart);
   });
   await Promise.all(drawn);
 }
 
-const sentences = (list) => list.map((sentence) => `<li>${escapeHtml(sentence)}</li>`).join("");
+// List items holding each text as text: insights quote model labels and hardware names.
+const textItems = (texts) => texts.map((text) => Object.assign(document.createElement("li"), { textContent: text }));
 
 // Precisions in the order a model's line visits them (fp32, bf16, fp16, int8), any other after.
 function inLineOrder(precisions) {
@@ -276,7 +280,7 @@ function makeSection(chart) {
   const element = document.createElement("section");
   element.className = "panel chart";
   element.dataset.key = chart.key;
-  element.innerHTML = `<h2>${escapeHtml(chartTitle(chart))}</h2>
+  element.innerHTML = `<h2></h2>
     <div class="chart-body"><div class="plot-scroll"><div class="plot"></div></div>
     <aside><div class="recommendation" data-state="off" hidden><h3>Within the budget</h3><p class="answer"></p>
       <h3 class="picks-title"></h3><ol class="picks"></ol></div>
@@ -400,7 +404,7 @@ function markerTrace(points, name, yaxis, style, labelAll, budget, gainOf = new 
     type: "scatter", mode: "markers+text", name, xaxis: "x", yaxis, cliponaxis: false,
     x: points.map((p) => p.throughput),
     y: points.map((p) => (yaxis === "y" ? p.top1 : 0)),
-    text: points.map((p) => (labelAll || p.frontier ? p.label : "")),
+    text: points.map((p) => (labelAll || p.frontier ? escapeHtml(p.label) : "")),
     textposition: "top center", textfont: { size: 11, color: "#374151" },
     // An open symbol is drawn in the marker's colour with the line's width: 2 px reads as hollow at a glance.
     marker: { size: markerSize(points), color: style.color, symbol: style.symbol,

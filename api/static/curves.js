@@ -38,7 +38,7 @@ function curveTrace(curve, index, byId, gpu, labelAll) {
   const color = CURVE_COLORS[index % CURVE_COLORS.length];
   const front = curve.points.map((q) => q.front);
   return {
-    type: "scatter", mode: labelAll ? "lines+markers+text" : "lines+markers", name: curve.label, cliponaxis: false,
+    type: "scatter", mode: labelAll ? "lines+markers+text" : "lines+markers", name: escapeHtml(curve.label), cliponaxis: false,
     x: curve.points.map((q) => q.latency_p99_ms), y: curve.points.map((q) => q.throughput),
     text: curve.points.map((q) => configName(q, gpu)),
     textposition: "top center", textfont: { size: 11, color: front.map((on) => (on ? "#1f2933" : "#9ca3af")) },

@@ -17,11 +17,15 @@ import sys
 import time
 from dataclasses import dataclass, field
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 from shared.db.engine import migrate, session_scope
+from shared.jobs.broker import shown_broker
 from shared.jobs.presence import live_workers
 from shared.jobs.vocabulary import BACKENDS
 from shared.measurement.hardware import query_gpus
-from shared.settings import EMBEDDED_BROKER, get_settings
+from shared.settings import get_settings
 
 log = logging.getLogger("speedboard.supervisor")
 
@@ -135,6 +139,14 @@ def supervise(children: list[Child]) -> int:
     return 0
 
 
+def shown_database(url: str) -> str:
+    """The database URL as the log shows it: its password masked (`***`)."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):  # not a URL, or a port that is not a number
+        return f"{url.partition('://')[0]}:// (the rest not shown: it does not parse as a URL)"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=["run", "worker"])
@@ -144,9 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor %(levelname)s %(message)s")
     settings = get_settings()
-    embedded = settings.broker == EMBEDDED_BROKER
-    broker = f"embedded (filesystem, under {settings.broker_dir})" if embedded else settings.broker
-    log.info("database: %s | broker: %s", settings.db_url.split("@")[-1], broker)
+    log.info("database: %s | broker: %s", shown_database(settings.db_url), shown_broker(settings))
     migrate()
     taken = connected_workers()
     if args.mode == "worker" and args.backend == "gpu":

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from celery import Celery
+from kombu.utils.url import maybe_sanitize_url
 
 from shared.settings import EMBEDDED_BROKER, Settings, get_settings
 
@@ -25,6 +26,22 @@ def broker_transport_options(settings: Settings) -> dict[str, object]:
         "data_folder_out": str(queue_dir),
         "control_folder": str(control_dir),
     }
+
+
+def shown_broker(settings: Settings) -> str:
+    """The broker as a log line may name it: its password masked (`**`, as Celery's own banner shows it), since logs
+    travel further than the environment. Each URL of a failover list (`;`) is masked; one that does not parse is
+    shown by its scheme alone."""
+    if settings.broker == EMBEDDED_BROKER:
+        return f"embedded (filesystem, under {settings.broker_dir})"
+    return ";".join(_masked(url) for url in settings.broker.split(";"))
+
+
+def _masked(url: str) -> str:
+    try:
+        return str(maybe_sanitize_url(url))
+    except ValueError:
+        return f"{url.partition('://')[0]}:// (the rest not shown: it does not parse as a URL)"
 
 
 @lru_cache

@@ -92,6 +92,33 @@ def test_values_postgresql_cannot_hold_are_422_on_both_databases(client: TestCli
         answer = client.get(path, params={"offset": 2**63})
         assert answer.status_code == 422 and "offset" in answer.json()["message"], (path, answer.text)
     job = client.post("/jobs", json={"model": "resnet50", "backend": "cpu", "hardware": "cpu\u0000"})
-    assert job.status_code in (202, 422) and (job.status_code == 202 or "NUL" in job.json()["message"])
+    assert job.status_code == 422 and "unknown hardware 'cpu\\x00'" in job.json()["message"]  # no worker has it
     fixed = client.put("/models/resnet50", json={"top1": 80.0, "source": "a\u0000b"})
     assert fixed.status_code in (200, 422) and (fixed.status_code == 200 or "NUL" in fixed.json()["message"])
+
+
+# What a user or a machine can put in a result's text: markup, and cells a spreadsheet would run as formulas.
+HOSTILE_TEXT = ('<img src=x onerror="window.__pwned=1">', '<a href="javascript:window.__pwned=2">x</a>',
+                '=HYPERLINK("http://evil","x")', "+1+cmd|' /C calc'!A0", "-2+3+cmd|' /C calc'!A0", "@SUM(1+1)",
+                "\t=1+1", "\r=1+1")
+
+
+def test_csv_makes_every_hostile_text_cell_plain_text(client: TestClient, stack: Stack) -> None:
+    # Every text column a worker, a job or a correction fills: model, tag, hardware, host, the top-1's source.
+    seed(*[make_result(n, model=text, pretrained_tag=text, hardware=text, host=text, hardware_detail={"cpu": text})
+           for n, text in enumerate(HOSTILE_TEXT)])
+    seed(make_result(20, throughput_ci95=[-5.0, 10.0]))
+    assert client.put("/models/resnet50.a1_in1k", json={"top1": 80.0, "source": HOSTILE_TEXT[2]}).status_code == 200
+    rows = list(csv.DictReader(io.StringIO(client.get("/results", params={"format": "csv", "limit": 100}).text)))
+    by_job = {row["job_id"]: row for row in rows}
+    for n, text in enumerate(HOSTILE_TEXT):
+        row = by_job[f"job-{n}"]
+        # A formula gets a leading apostrophe (a spreadsheet shows the cell as text); markup is kept as it is: a CSV is
+        # data, and what draws it (the chart page) escapes it.
+        shown = f"'{text}" if text[0] in "=+-@\t\r" else text
+        assert [row[key] for key in ("model", "pretrained_tag", "hardware", "host")] == [shown] * 4, (text, row)
+        assert row["hardware_detail"].startswith("{")  # JSON: a spreadsheet reads it as text whatever it holds
+    fixed = by_job["job-20"]
+    assert fixed["top1_source"] == f"'{HOSTILE_TEXT[2]}" and fixed["throughput_ci95_low"] == "-5.0"
+    formulas = [cell for row in rows for cell in row.values() if cell.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    assert set(formulas) == {"-5.0"}  # no text cell left that a spreadsheet would run; a negative number stays a number

@@ -10,8 +10,15 @@ import openvino as ov
 import pytest
 from fastapi.testclient import TestClient
 
+from shared.jobs.vocabulary import MIN_INT8_LAYER_SHARE
 from tests.conftest import Stack
 from tests.e2e.processes import WorkerProcess, wait_for_status
+
+
+def int8_native() -> bool:
+    flags = next(line for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("flags")).split()
+    return bool({"avx512_vnni", "avx_vnni", "amx_int8"} & set(flags))
+
 
 pytestmark = pytest.mark.e2e
 
@@ -36,14 +43,17 @@ def test_int8_jobs_of_a_cnn_and_a_transformer_run_quantized_end_to_end(
         result = results[(model, "int8")]["result"]
         assert (result["precision"], result["precision_used"], result["calibration"]) == ("int8", "int8", "random")
         detail = result["hardware_detail"]
-        # Every convolution and matrix multiplication of these two runs in u8/i8, read back from the runtime model;
-        # the rest in the plugin's native precision.
-        assert detail["int8_layer_share"] == 1.0 and detail["float_precision"] in ("fp32", "bf16", "fp16")
+        # Read back from the runtime model: on a CPU with VNNI (AVX-512 or AVX) or AMX every convolution and matrix
+        # multiplication of these two runs in u8/i8; an AVX2-only CPU keeps some in float (0.84 of test_efficientnet's
+        # layers in int8 on an AVX2-only EPYC), still most. The rest runs in the plugin's native precision.
+        share = detail["int8_layer_share"]
+        assert share == 1.0 if int8_native() else MIN_INT8_LAYER_SHARE <= share <= 1.0, (model, share)
+        assert detail["float_precision"] in ("fp32", "bf16", "fp16")
         quantization = detail["engine"]["quantization"]
         assert (quantization["model_type"], quantization["calibration"], quantization["calibration_images"]) == \
             (model_type, "random", 300)
         assert quantization["quantizer"].startswith("nncf ") and result["throughput"] > 0
-        ir = ov.Core().read_model(Path(detail["engine"]["ir"]))  # the cached IR the worker compiled
+        ir = ov.Core().read_model(Path(distributed_stack.data_dir, "cache", detail["engine"]["ir"]))  # named under the cache
         assert any(op.get_type_name() == "FakeQuantize" for op in ir.get_ops())
     assert results[("test_efficientnet", "auto")]["result"]["calibration"] is None
     listed = client.get("/results", params={"precision_used": "int8"}).json()

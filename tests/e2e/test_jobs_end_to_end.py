@@ -71,6 +71,10 @@ def test_job_runs_end_to_end_and_second_run_hits_the_cache(
     assert again["repeats"] == 1 and again["throughput_ci95"] is None and len(again["run_ids"]) == 1
     listed = client.get("/results", params={"backend": "cpu"}).json()
     assert listed["total"] == 2 and {r["job_id"] for r in listed["items"]} == {first, second}
+    # What a result says of its engine names the cached IR under the cache, never a folder of the worker's machine.
+    assert result["hardware_detail"]["engine"]["ir"].startswith("openvino/")
+    for path in ("/results", f"/jobs/{first}", f"/results/{result['id']}/runs", "/results?format=csv"):
+        assert str(stack.data_dir.parent) not in client.get(path).text, path
 
 
 def test_a_failing_job_says_why_and_the_worker_takes_the_next(
