@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run worker worker-gpu test services install benchmark int8-benchmark chart-benchmark trust-benchmark sweep-benchmark registry catalog clean
+.PHONY: run worker worker-gpu test services install benchmark int8-benchmark chart-benchmark trust-benchmark sweep-benchmark health-benchmark registry catalog clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Speedboard needs Python 3.11 or newer (found $$($(PYTHON) --version)); set PYTHON=python3.11"; exit 1; }
@@ -53,6 +53,10 @@ trust-benchmark: $(STAMP)
 
 sweep-benchmark: $(STAMP)
 	$(PY) benchmarks/sweep_budget.py
+
+# /health p50/p99 while the abuse cases (benchmarks/abuse.py) hit a real stack with tokens on.
+health-benchmark: $(STAMP)
+	$(PY) benchmarks/health_under_abuse.py
 
 registry: $(STAMP)
 	$(PY) -m shared.ml.build_registry
