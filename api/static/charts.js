@@ -613,7 +613,7 @@ function renderJobs(jobs) {
       <div class="job-title"><b>${escapeHtml(job.model)}</b> <span class="badge">${escapeHtml(job.backend)}</span>
         <span class="status">${escapeHtml(job.status)}${job.stage ? ` · ${escapeHtml(job.stage)}` : ""}</span></div>
       <div class="bar" role="progressbar" aria-valuenow="${percent}"><span style="width:${percent}%"></span></div>
-      <div class="job-detail muted">${percent}%${job.detail ? ` · ${escapeHtml(job.detail)}` : ""}</div></li>`;
+      <div class="job-detail muted">${percent}%${job.detail ? ` · ${escapeHtml(job.detail)}` : ""}${job.owner ? ` · queued by ${escapeHtml(job.owner)}` : ""}</div></li>`;
   }).join("");
 }
 

@@ -10,9 +10,10 @@ from playwright.sync_api import Dialog, sync_playwright
 
 from shared.access.tokens import create
 from shared.db.engine import migrate, session_scope
+from shared.db.tables import Job
 from tests.conftest import Stack
 from tests.e2e.processes import ApiProcess
-from tests.e2e.test_chart_page import chromium_path, store_results
+from tests.e2e.test_chart_page import add_running_job, chromium_path, store_results
 
 pytestmark = pytest.mark.e2e
 
@@ -23,6 +24,10 @@ def test_the_page_asks_for_a_token_once_and_draws_with_it(embedded_stack: Stack,
     store_results()
     with session_scope() as session:
         secret = create(session, "browser", "read")
+        job = session.get(Job, add_running_job())
+        job.owner = "nightly-ci"  # the token that queued it, shown in the job list
+        session.add(job)
+        session.commit()
     api = ApiProcess(embedded_stack, tmp_path).wait_ready()
     asked: list[str] = []
 
@@ -40,6 +45,8 @@ def test_the_page_asks_for_a_token_once_and_draws_with_it(embedded_stack: Stack,
             assert len(asked) == 1 and "speedboard token create" in asked[0]
             assert page.evaluate("document.querySelectorAll('.js-plotly-plot').length") >= 1
             assert page.evaluate("sessionStorage.getItem('speedboard-token')") == secret
+            page.wait_for_selector("#job-list li", timeout=20_000)
+            assert "queued by nightly-ci" in page.text_content("#job-list")
 
             page.reload()  # the same browser session: no second question
             page.wait_for_selector("body[data-rendered=true]", timeout=20_000)
